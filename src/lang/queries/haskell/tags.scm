@@ -1,0 +1,1 @@
+(function name: (variable) @name) @definition.function

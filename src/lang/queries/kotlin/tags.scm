@@ -1,0 +1,2 @@
+(class_declaration (identifier) @name) @definition.class
+(function_declaration (identifier) @name) @definition.function

@@ -1,0 +1,10 @@
+//! symdex: a fast, incremental, fuzzy, multi-language code-navigation server.
+//!
+//! See `docs/ARCHITECTURE.md` for the map of modules and their invariants.
+
+pub mod config;
+pub mod index;
+pub mod lang;
+pub mod parser;
+pub mod scanner;
+pub mod symbol;

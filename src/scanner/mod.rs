@@ -1,0 +1,409 @@
+//! The scanner: the only module that walks the filesystem.
+//!
+//! Two phases. *Walk*: `ignore::WalkParallel` (a fixed pool of workers, each with a local stack,
+//! stealing from the others; the walk ends when no worker has work) enumerates the tree and applies
+//! .gitignore/.ignore/git excludes the way ripgrep does, user excludes, the size cap and symlink
+//! rules. *Index*: a fixed pool of the same size pulls files from one shared queue, largest first
+//! so both cores stay busy to the end, reads each file once, skips binaries, parses and extracts.
+//! Results go to a caller-supplied sink as they are made, so the index is queryable during a scan.
+//! Cancellation is checked between files.
+
+mod stats;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use ignore::overrides::OverrideBuilder;
+use ignore::{WalkBuilder, WalkState};
+
+use crate::config::Config;
+use crate::index::Stamp;
+use crate::lang::Lang;
+use crate::parser::{Extractor, ParseError};
+use crate::symbol::Symbol;
+
+pub use stats::{LangStats, ScanStats, SkipCounts};
+
+/// How much of a file is checked for NUL bytes to call it binary.
+const BINARY_PROBE: usize = 8192;
+
+/// Scanner settings, taken from [`Config`].
+#[derive(Clone, Debug)]
+pub struct ScanConfig {
+    pub workers: usize,
+    pub max_file_size: u64,
+    pub exclude: Vec<String>,
+    pub follow_symlinks: bool,
+    /// Count entries dropped by ignore rules (one extra directory read per directory).
+    pub count_ignored: bool,
+}
+
+impl ScanConfig {
+    pub fn from_config(config: &Config) -> Self {
+        Self {
+            workers: config.worker_count(),
+            max_file_size: config.max_file_size,
+            exclude: config.exclude.clone(),
+            follow_symlinks: config.follow_symlinks,
+            count_ignored: false,
+        }
+    }
+}
+
+/// A shared flag that stops a scan between files.
+#[derive(Clone, Debug, Default)]
+pub struct CancelToken(Arc<AtomicBool>);
+
+impl CancelToken {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// A file found by the walk, to be indexed.
+#[derive(Clone, Debug)]
+pub struct Candidate {
+    pub path: PathBuf,
+    pub lang: Lang,
+    pub size: u64,
+    pub mtime_ns: u128,
+}
+
+/// One indexed file, handed to the sink.
+#[derive(Debug)]
+pub struct IndexedFile {
+    pub path: PathBuf,
+    pub lang: Lang,
+    pub symbols: Vec<Symbol>,
+    pub stamp: Stamp,
+}
+
+/// Why a file was not indexed.
+#[derive(Debug, thiserror::Error)]
+pub enum Skip {
+    #[error("{0}: binary file")]
+    Binary(PathBuf),
+    #[error("{0}: larger than {1} bytes")]
+    TooLarge(PathBuf, u64),
+    #[error("{0}: no supported language")]
+    Unsupported(PathBuf),
+    #[error("{path}: unreadable: {source}")]
+    Unreadable { path: PathBuf, source: std::io::Error },
+    #[error("{0}: {1}")]
+    Parse(PathBuf, ParseError),
+}
+
+/// Progress of the index phase.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Progress {
+    pub done: usize,
+    pub total: usize,
+}
+
+/// Something that may have symbols already for an unchanged file (the persistent cache).
+pub trait Reuse: Sync {
+    /// Symbols for `candidate` if they are known for exactly this content.
+    fn reuse(&self, candidate: &Candidate) -> Option<IndexedFile>;
+}
+
+/// No reuse: every file is parsed.
+pub struct NoReuse;
+
+impl Reuse for NoReuse {
+    fn reuse(&self, _: &Candidate) -> Option<IndexedFile> {
+        None
+    }
+}
+
+/// Walks `root` and indexes every supported file into `sink`.
+pub fn scan(
+    root: &Path,
+    config: &ScanConfig,
+    cancel: &CancelToken,
+    reuse: &dyn Reuse,
+    sink: &(dyn Fn(IndexedFile) + Sync),
+    progress: &(dyn Fn(Progress) + Sync),
+) -> ScanStats {
+    let started = Instant::now();
+    let (mut candidates, mut stats) = walk(root, config, cancel);
+    stats.walk_time = started.elapsed();
+    let index_started = Instant::now();
+    index_files(&mut candidates, config, cancel, reuse, sink, progress, &mut stats);
+    stats.index_time = index_started.elapsed();
+    stats.total_time = started.elapsed();
+    stats.cancelled = cancel.is_cancelled();
+    stats
+}
+
+/// Phase one: enumerate and filter. Returns the files to index and the walk's counts.
+pub fn walk(root: &Path, config: &ScanConfig, cancel: &CancelToken) -> (Vec<Candidate>, ScanStats) {
+    let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let mut builder = WalkBuilder::new(root);
+    builder.threads(config.workers.max(1)).follow_links(config.follow_symlinks).hidden(true).parents(true);
+    if !config.exclude.is_empty() {
+        let mut overrides = OverrideBuilder::new(root);
+        for pattern in &config.exclude {
+            // Overrides are whitelists; a leading `!` turns a glob into an exclude.
+            if let Err(e) = overrides.add(&format!("!{pattern}")) {
+                tracing::warn!("ignoring invalid exclude pattern {pattern:?}: {e}");
+            }
+        }
+        match overrides.build() {
+            Ok(o) => {
+                builder.overrides(o);
+            }
+            Err(e) => tracing::warn!("ignoring exclude patterns: {e}"),
+        }
+    }
+    let shared = Mutex::new((Vec::new(), ScanStats::default()));
+    let children = AtomicUsize::new(0);
+    builder.build_parallel().run(|| {
+        let mut local = WalkVisitor { out: Vec::new(), stats: ScanStats::default(), shared: &shared };
+        let config = config.clone();
+        let canonical_root = canonical_root.clone();
+        let children = &children;
+        Box::new(move |entry| {
+            if cancel.is_cancelled() {
+                return WalkState::Quit;
+            }
+            local.visit(entry, &config, &canonical_root, children)
+        })
+    });
+    let (candidates, mut stats) = shared.into_inner().unwrap_or_else(|p| p.into_inner());
+    if config.count_ignored {
+        // Every child of a visited directory was either visited or dropped by a filter.
+        let seen = stats.dirs.saturating_sub(1) + stats.files_seen + stats.skipped.symlink + stats.errors;
+        stats.skipped.ignored = children.load(Ordering::Relaxed).saturating_sub(seen);
+    }
+    (candidates, stats)
+}
+
+struct WalkVisitor<'a> {
+    out: Vec<Candidate>,
+    stats: ScanStats,
+    shared: &'a Mutex<(Vec<Candidate>, ScanStats)>,
+}
+
+impl WalkVisitor<'_> {
+    fn visit(
+        &mut self,
+        entry: Result<ignore::DirEntry, ignore::Error>,
+        config: &ScanConfig,
+        root: &Path,
+        children: &AtomicUsize,
+    ) -> WalkState {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(err) => {
+                if is_loop(&err) {
+                    tracing::debug!("skipping symlink loop: {err}");
+                    self.stats.skipped.symlink += 1;
+                } else {
+                    tracing::warn!("scan: {err}");
+                    self.stats.errors += 1;
+                    self.stats.skipped.unreadable += 1;
+                }
+                return WalkState::Continue;
+            }
+        };
+        let Some(file_type) = entry.file_type() else { return WalkState::Continue };
+        if entry.path_is_symlink() {
+            if !config.follow_symlinks {
+                self.stats.skipped.symlink += 1;
+                return WalkState::Skip;
+            }
+            // Followed links must stay inside the workspace.
+            let inside = entry.path().canonicalize().is_ok_and(|target| target.starts_with(root));
+            if !inside {
+                tracing::debug!("skipping symlink leaving the workspace: {}", entry.path().display());
+                self.stats.skipped.symlink += 1;
+                return WalkState::Skip;
+            }
+        }
+        if file_type.is_dir() {
+            self.stats.dirs += 1;
+            if config.count_ignored {
+                if let Ok(read) = std::fs::read_dir(entry.path()) {
+                    children.fetch_add(read.count(), Ordering::Relaxed);
+                }
+            }
+            return WalkState::Continue;
+        }
+        if !file_type.is_file() {
+            return WalkState::Continue;
+        }
+        self.stats.files_seen += 1;
+        let Some(lang) = Lang::from_path(entry.path()) else {
+            self.stats.skipped.unsupported += 1;
+            return WalkState::Continue;
+        };
+        let metadata = match entry.metadata() {
+            Ok(m) => m,
+            Err(err) => {
+                tracing::warn!("scan: {err}");
+                self.stats.skipped.unreadable += 1;
+                return WalkState::Continue;
+            }
+        };
+        if metadata.len() > config.max_file_size {
+            self.stats.skipped.too_large += 1;
+            return WalkState::Continue;
+        }
+        self.out.push(Candidate { path: entry.into_path(), lang, size: metadata.len(), mtime_ns: mtime_ns(&metadata) });
+        WalkState::Continue
+    }
+}
+
+impl Drop for WalkVisitor<'_> {
+    fn drop(&mut self) {
+        let mut shared = self.shared.lock().unwrap_or_else(|p| p.into_inner());
+        shared.0.append(&mut self.out);
+        shared.1.merge(&self.stats);
+    }
+}
+
+fn is_loop(err: &ignore::Error) -> bool {
+    match err {
+        ignore::Error::Loop { .. } => true,
+        ignore::Error::WithPath { err, .. }
+        | ignore::Error::WithDepth { err, .. }
+        | ignore::Error::WithLineNumber { err, .. } => is_loop(err),
+        _ => false,
+    }
+}
+
+/// Modification time of a file in nanoseconds since the epoch (0 when unknown).
+pub fn mtime_ns(metadata: &std::fs::Metadata) -> u128 {
+    metadata.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos())
+}
+
+/// Phase two: index `candidates` (sorted here, largest first) on a fixed pool of workers.
+pub fn index_files(
+    candidates: &mut [Candidate],
+    config: &ScanConfig,
+    cancel: &CancelToken,
+    reuse: &dyn Reuse,
+    sink: &(dyn Fn(IndexedFile) + Sync),
+    progress: &(dyn Fn(Progress) + Sync),
+    stats: &mut ScanStats,
+) {
+    candidates.sort_unstable_by(|a, b| b.size.cmp(&a.size).then_with(|| a.path.cmp(&b.path)));
+    let candidates: &[Candidate] = candidates;
+    let total = candidates.len();
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let last_report = Mutex::new(Instant::now());
+    let merged = Mutex::new(ScanStats::default());
+    progress(Progress { done: 0, total });
+    std::thread::scope(|scope| {
+        for _ in 0..config.workers.max(1).min(total.max(1)) {
+            scope.spawn(|| {
+                let mut extractor = Extractor::new();
+                let mut local = ScanStats::default();
+                let mut dir_times: HashMap<PathBuf, Duration> = HashMap::new();
+                loop {
+                    if cancel.is_cancelled() {
+                        break;
+                    }
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(candidate) = candidates.get(i) else { break };
+                    let started = Instant::now();
+                    let outcome = match reuse.reuse(candidate) {
+                        Some(file) => {
+                            local.cache_hits += 1;
+                            Ok(file)
+                        }
+                        None => index_candidate(&mut extractor, candidate, config.max_file_size),
+                    };
+                    local.record(candidate, &outcome);
+                    if let Ok(file) = outcome {
+                        sink(file);
+                    }
+                    if let Some(dir) = candidate.path.parent() {
+                        *dir_times.entry(dir.to_path_buf()).or_default() += started.elapsed();
+                    }
+                    let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
+                    report(&last_report, finished, total, progress);
+                }
+                local.add_dir_times(dir_times);
+                merged.lock().unwrap_or_else(|p| p.into_inner()).merge(&local);
+            });
+        }
+    });
+    stats.merge(&merged.into_inner().unwrap_or_else(|p| p.into_inner()));
+    stats.finish_dir_times();
+}
+
+fn report(last: &Mutex<Instant>, done: usize, total: usize, progress: &(dyn Fn(Progress) + Sync)) {
+    const EVERY: Duration = Duration::from_millis(100);
+    if done != total {
+        let mut last = last.lock().unwrap_or_else(|p| p.into_inner());
+        if last.elapsed() < EVERY {
+            return;
+        }
+        *last = Instant::now();
+    }
+    progress(Progress { done, total });
+}
+
+/// Reads, checks and parses one file. Used by the scan and by single-file updates.
+pub fn index_candidate(
+    extractor: &mut Extractor,
+    candidate: &Candidate,
+    max_file_size: u64,
+) -> Result<IndexedFile, Skip> {
+    let path = &candidate.path;
+    let bytes = std::fs::read(path).map_err(|source| Skip::Unreadable { path: path.clone(), source })?;
+    if bytes.len() as u64 > max_file_size {
+        return Err(Skip::TooLarge(path.clone(), max_file_size));
+    }
+    index_bytes(extractor, path, candidate.lang, &bytes, candidate.mtime_ns)
+}
+
+/// Indexes content already in memory (a file just read, or the watcher's read).
+pub fn index_bytes(
+    extractor: &mut Extractor,
+    path: &Path,
+    lang: Lang,
+    bytes: &[u8],
+    mtime_ns: u128,
+) -> Result<IndexedFile, Skip> {
+    if is_binary(bytes) {
+        return Err(Skip::Binary(path.to_path_buf()));
+    }
+    let symbols = extractor.extract_source(lang, bytes).map_err(|e| Skip::Parse(path.to_path_buf(), e))?;
+    let stamp = Stamp { size: bytes.len() as u64, mtime_ns, hash: *blake3::hash(bytes).as_bytes() };
+    Ok(IndexedFile { path: path.to_path_buf(), lang, symbols, stamp })
+}
+
+/// Reads and indexes one path, whatever the walk would say of it (ignore rules are the caller's).
+pub fn index_path(extractor: &mut Extractor, path: &Path, max_file_size: u64) -> Result<IndexedFile, Skip> {
+    let lang = Lang::from_path(path).ok_or_else(|| Skip::Unsupported(path.to_path_buf()))?;
+    let metadata = std::fs::metadata(path).map_err(|source| Skip::Unreadable { path: path.to_path_buf(), source })?;
+    if metadata.len() > max_file_size {
+        return Err(Skip::TooLarge(path.to_path_buf(), max_file_size));
+    }
+    let candidate = Candidate { path: path.to_path_buf(), lang, size: metadata.len(), mtime_ns: mtime_ns(&metadata) };
+    index_candidate(extractor, &candidate, max_file_size)
+}
+
+/// A file is binary if its first block holds a NUL byte (as git and ripgrep decide).
+pub fn is_binary(bytes: &[u8]) -> bool {
+    bytes[..bytes.len().min(BINARY_PROBE)].contains(&0)
+}
+
+/// Wall-clock now in nanoseconds since the epoch (for stamps of editor content).
+pub fn now_ns() -> u128 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos())
+}
