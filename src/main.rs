@@ -1,1 +1,5 @@
-fn main() {}
+//! The `symdex` binary: CLI parsing and dispatch only.
+
+fn main() -> std::process::ExitCode {
+    symdex::cli::main()
+}

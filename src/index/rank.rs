@@ -186,7 +186,9 @@ pub(super) fn resolve(index: &Index, query: &DefinitionQuery) -> Vec<SymbolRef> 
                 } else {
                     Proximity::SameFile
                 }
-            } else if hit.file.path.parent() == from_dir || imported(&hit.file.path, &query.imports) {
+            } else if hit.file.path.parent() == from_dir
+                || !hit.file.vendored && imported(&hit.file.path, &query.imports)
+            {
                 Proximity::Related
             } else if hit.file.vendored {
                 Proximity::Vendored

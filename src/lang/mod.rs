@@ -151,8 +151,8 @@ impl Lang {
     pub fn tags_query_source(self) -> String {
         match self {
             Lang::Bash => include_str!("queries/bash/tags.scm").to_owned(),
-            Lang::C => tree_sitter_c::TAGS_QUERY.to_owned(),
-            Lang::Cpp => [tree_sitter_cpp::TAGS_QUERY, include_str!("queries/cpp/extra.scm")].concat(),
+            Lang::C => include_str!("queries/c/tags.scm").to_owned(),
+            Lang::Cpp => [include_str!("queries/cpp/tags.scm"), include_str!("queries/c/tags.scm")].concat(),
             // The crate's query captures `@module` outside the tags vocabulary: ours replaces it.
             Lang::CSharp => include_str!("queries/csharp/tags.scm").to_owned(),
             Lang::Go => tree_sitter_go::TAGS_QUERY.to_owned(),
@@ -164,7 +164,7 @@ impl Lang {
             Lang::Php => tree_sitter_php::TAGS_QUERY.to_owned(),
             Lang::Python => tree_sitter_python::TAGS_QUERY.to_owned(),
             Lang::Ruby => tree_sitter_ruby::TAGS_QUERY.to_owned(),
-            Lang::Rust => [tree_sitter_rust::TAGS_QUERY, include_str!("queries/rust/extra.scm")].concat(),
+            Lang::Rust => [include_str!("queries/rust/extra.scm"), tree_sitter_rust::TAGS_QUERY].concat(),
             Lang::Scala => include_str!("queries/scala/tags.scm").to_owned(),
             Lang::Swift => tree_sitter_swift::TAGS_QUERY.to_owned(),
             // TypeScript's query only adds to JavaScript's: the two are concatenated.

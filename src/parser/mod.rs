@@ -300,7 +300,7 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                ("Foo".to_owned(), "class", None),
+                ("Foo".to_owned(), "struct", None),
                 ("bar".to_owned(), "method", Some("Foo")),
                 ("free".to_owned(), "function", None)
             ]

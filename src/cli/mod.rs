@@ -1,0 +1,258 @@
+//! The command line: `symdex [lsp]`, `symdex index`, `symdex symbols`.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use clap::{Args, Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+use crate::config::Config;
+use crate::index::{FileUpdate, Index, Origin, SearchQuery};
+use crate::scanner::{self, CancelToken, NoReuse, Progress, ScanConfig, ScanStats};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "symdex",
+    version,
+    about = "Fast, incremental, fuzzy code navigation for every language (LSP server and CLI)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Speak the Language Server Protocol on stdin/stdout (the default).
+    Lsp,
+    /// Index a folder as the server would and print statistics.
+    Index {
+        /// Folder to index.
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// Print the statistics as JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        scan: ScanArgs,
+    },
+    /// Search symbols like `workspace/symbol`: one `path:line:col kind name (container)` per line.
+    Symbols {
+        /// The (fuzzy) query.
+        query: String,
+        /// Folder to index.
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// Maximum number of results.
+        #[arg(long, default_value_t = crate::config::DEFAULT_RESULT_LIMIT)]
+        limit: usize,
+        #[command(flatten)]
+        scan: ScanArgs,
+    },
+}
+
+#[derive(Args, Debug, Clone)]
+struct ScanArgs {
+    /// Worker threads (0: one per core).
+    #[arg(long, default_value_t = 0)]
+    workers: usize,
+    /// Skip files larger than this many bytes.
+    #[arg(long, default_value_t = crate::config::DEFAULT_MAX_FILE_SIZE)]
+    max_file_size: u64,
+    /// Exclude paths matching this glob (gitignore syntax); repeatable.
+    #[arg(long = "exclude", value_name = "GLOB")]
+    exclude: Vec<String>,
+    /// Follow symbolic links (never into a loop or out of the folder).
+    #[arg(long)]
+    follow_symlinks: bool,
+}
+
+impl ScanArgs {
+    fn config(&self) -> Config {
+        Config {
+            workers: self.workers,
+            max_file_size: self.max_file_size,
+            exclude: self.exclude.clone(),
+            follow_symlinks: self.follow_symlinks,
+            ..Config::default()
+        }
+    }
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(&Config::default().log_level);
+    let result = match cli.command.unwrap_or(Command::Lsp) {
+        Command::Lsp => run_lsp(),
+        Command::Index { path, json, scan } => index(&path, json, &scan),
+        Command::Symbols { query, root, limit, scan } => symbols(&query, &root, limit, &scan),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("symdex: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Logs go to stderr (stdout belongs to the protocol), filtered by `RUST_LOG`.
+fn init_logging(default: &str) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(false).try_init();
+}
+
+fn run_lsp() -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(crate::server::run_stdio(Config::default()));
+    // The stdin reader may be parked in a blocking read: do not wait for it after `exit`.
+    runtime.shutdown_background();
+    Ok(())
+}
+
+fn check_dir(path: &Path) -> anyhow::Result<PathBuf> {
+    let meta = std::fs::metadata(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    anyhow::ensure!(meta.is_dir(), "{} is not a directory", path.display());
+    Ok(path.canonicalize()?)
+}
+
+/// Indexes `root` into a fresh index, showing progress on a terminal.
+fn build_index(root: &Path, config: &Config, show_progress: bool) -> (Index, ScanStats) {
+    let index = Index::new();
+    let mut scan_config = ScanConfig::from_config(config);
+    scan_config.count_ignored = true;
+    let sink = |file: scanner::IndexedFile| {
+        index.upsert(FileUpdate {
+            path: file.path,
+            lang: file.lang,
+            symbols: file.symbols,
+            origin: Origin::Disk,
+            stamp: file.stamp,
+        });
+    };
+    let bar = (show_progress && std::io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} indexing [{bar:40}] {pos}/{len} files {per_sec} eta {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        bar
+    });
+    let last_plain = Mutex::new((Instant::now(), 0usize));
+    let progress = |p: Progress| match &bar {
+        Some(bar) => {
+            bar.set_length(p.total as u64);
+            bar.set_position(p.done as u64);
+        }
+        None if show_progress => {
+            // Plain lines, at most one per second (and the last).
+            let mut last = last_plain.lock().unwrap_or_else(|e| e.into_inner());
+            if p.done == p.total || last.0.elapsed().as_secs() >= 1 {
+                *last = (Instant::now(), p.done);
+                eprintln!("indexing: {}/{} files", p.done, p.total);
+            }
+        }
+        None => {}
+    };
+    let stats = scanner::scan(root, &scan_config, &CancelToken::new(), &NoReuse, &sink, &progress);
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    (index, stats)
+}
+
+fn index(path: &Path, json: bool, args: &ScanArgs) -> anyhow::Result<()> {
+    let root = check_dir(path)?;
+    let (index, stats) = build_index(&root, &args.config(), !json);
+    let mut out = std::io::stdout().lock();
+    if json {
+        let value = serde_json::json!({
+            "root": root,
+            "stats": stats,
+            "files_per_sec": stats.files_per_sec(),
+            "mb_per_sec": stats.mb_per_sec(),
+            "index": { "files": index.file_count(), "symbols": index.symbol_count() },
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
+        return Ok(());
+    }
+    write_stats(&mut out, &root, &stats)?;
+    Ok(())
+}
+
+fn write_stats(out: &mut impl Write, root: &Path, s: &ScanStats) -> std::io::Result<()> {
+    writeln!(out, "indexed {} in {:.2}s", root.display(), s.total_time.as_secs_f64())?;
+    writeln!(
+        out,
+        "  files: {} indexed of {} seen in {} directories; {:.1} MB; {} symbols ({} definitions)",
+        s.files_indexed,
+        s.files_seen,
+        s.dirs,
+        s.bytes as f64 / 1e6,
+        s.symbols,
+        s.definitions
+    )?;
+    writeln!(
+        out,
+        "  speed: {:.0} files/s, {:.1} MB/s; walk {:.3}s, index {:.3}s",
+        s.files_per_sec(),
+        s.mb_per_sec(),
+        s.walk_time.as_secs_f64(),
+        s.index_time.as_secs_f64()
+    )?;
+    let k = &s.skipped;
+    writeln!(
+        out,
+        "  skipped: {} ignored, {} unsupported, {} binary, {} too large, {} unreadable, {} symlinks, {} parse timeouts; {} errors",
+        k.ignored, k.unsupported, k.binary, k.too_large, k.unreadable, k.symlink, k.parse_timeout, s.errors
+    )?;
+    writeln!(out, "  languages:")?;
+    let mut langs: Vec<_> = s.languages.iter().collect();
+    langs.sort_by(|a, b| b.1.symbols.cmp(&a.1.symbols));
+    for (lang, l) in langs {
+        writeln!(
+            out,
+            "    {lang:<11} {:>7} files {:>9} symbols {:>9} definitions {:>8.1} MB",
+            l.files,
+            l.symbols,
+            l.definitions,
+            l.bytes as f64 / 1e6
+        )?;
+    }
+    if !s.slowest_dirs.is_empty() {
+        writeln!(out, "  slowest directories:")?;
+        for (dir, secs) in &s.slowest_dirs {
+            let shown = dir.strip_prefix(root).unwrap_or(dir);
+            writeln!(
+                out,
+                "    {secs:>8.3}s  {}",
+                if shown.as_os_str().is_empty() { ".".as_ref() } else { shown }.display()
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn symbols(query: &str, root: &Path, limit: usize, args: &ScanArgs) -> anyhow::Result<()> {
+    let root = check_dir(root)?;
+    let (index, _) = build_index(&root, &args.config(), false);
+    let mut out = std::io::stdout().lock();
+    for hit in index.search(&SearchQuery { text: query.to_owned(), limit }) {
+        let s = hit.symbol();
+        let path = hit.file.path.strip_prefix(&root).unwrap_or(&hit.file.path);
+        let at = s.name_range.start;
+        write!(out, "{}:{}:{} {} {}", path.display(), at.line + 1, at.col + 1, s.kind.label(), s.name.as_str())?;
+        match hit.container() {
+            Some(c) => writeln!(out, " ({c})")?,
+            None => writeln!(out)?,
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,99 @@
+; C tags for tree-sitter-c, replacing the crate's query, which tags every `enum x` (uses too) as a
+; type and structs as classes, and misses macros, enumerators, fields and global variables.
+; Also the base of the C++ query: only node types the two grammars share.
+; A function is tagged where it is defined and where it is declared (headers hold only the latter).
+
+; --- Macros -------------------------------------------------------------------------------------
+
+(preproc_def name: (identifier) @name) @definition.macro
+
+(preproc_function_def name: (identifier) @name) @definition.macro
+
+; --- Types ------------------------------------------------------------------------------------------
+
+(struct_specifier name: (type_identifier) @name body: (_)) @definition.struct
+
+(union_specifier name: (type_identifier) @name body: (_)) @definition.struct
+
+(enum_specifier name: (type_identifier) @name body: (_)) @definition.enum
+
+(enumerator name: (identifier) @name) @definition.enum_member
+
+(type_definition
+  declarator: [
+    (type_identifier) @name
+    (pointer_declarator declarator: (type_identifier) @name)
+    (function_declarator declarator: (parenthesized_declarator (pointer_declarator declarator: (type_identifier) @name)))
+  ]) @definition.type
+
+; The declarator, not the declaration, is the definition: `int a, b;` defines two siblings.
+(field_declaration
+  declarator: [
+    (field_identifier) @name
+    (pointer_declarator declarator: (field_identifier) @name)
+    (array_declarator declarator: (field_identifier) @name)
+  ] @definition.field)
+
+; --- Functions ----------------------------------------------------------------------------------
+
+(function_definition
+  declarator: [
+    (function_declarator declarator: (identifier) @name)
+    (pointer_declarator declarator: (function_declarator declarator: (identifier) @name))
+    (pointer_declarator declarator: (pointer_declarator declarator: (function_declarator declarator: (identifier) @name)))
+  ]) @definition.function
+
+; Prototypes and global variables: at file level (inside `#if`s too: header guards), not in bodies,
+; where `T x(arg);` declares a variable.
+(translation_unit (declaration declarator: [(function_declarator declarator: (identifier) @name) (pointer_declarator declarator: (function_declarator declarator: (identifier) @name))]) @definition.function)
+(preproc_if (declaration declarator: [(function_declarator declarator: (identifier) @name) (pointer_declarator declarator: (function_declarator declarator: (identifier) @name))]) @definition.function)
+(preproc_ifdef (declaration declarator: [(function_declarator declarator: (identifier) @name) (pointer_declarator declarator: (function_declarator declarator: (identifier) @name))]) @definition.function)
+(preproc_else (declaration declarator: [(function_declarator declarator: (identifier) @name) (pointer_declarator declarator: (function_declarator declarator: (identifier) @name))]) @definition.function)
+(preproc_elif (declaration declarator: [(function_declarator declarator: (identifier) @name) (pointer_declarator declarator: (function_declarator declarator: (identifier) @name))]) @definition.function)
+
+(translation_unit
+  (declaration
+    declarator: [
+      (identifier) @name
+      (init_declarator declarator: [(identifier) @name (pointer_declarator declarator: (identifier) @name) (array_declarator declarator: (identifier) @name)])
+      (pointer_declarator declarator: (identifier) @name)
+      (array_declarator declarator: (identifier) @name)
+    ] @definition.variable))
+(preproc_if
+  (declaration
+    declarator: [
+      (identifier) @name
+      (init_declarator declarator: [(identifier) @name (pointer_declarator declarator: (identifier) @name) (array_declarator declarator: (identifier) @name)])
+      (pointer_declarator declarator: (identifier) @name)
+      (array_declarator declarator: (identifier) @name)
+    ] @definition.variable))
+(preproc_ifdef
+  (declaration
+    declarator: [
+      (identifier) @name
+      (init_declarator declarator: [(identifier) @name (pointer_declarator declarator: (identifier) @name) (array_declarator declarator: (identifier) @name)])
+      (pointer_declarator declarator: (identifier) @name)
+      (array_declarator declarator: (identifier) @name)
+    ] @definition.variable))
+(preproc_else
+  (declaration
+    declarator: [
+      (identifier) @name
+      (init_declarator declarator: [(identifier) @name (pointer_declarator declarator: (identifier) @name) (array_declarator declarator: (identifier) @name)])
+      (pointer_declarator declarator: (identifier) @name)
+      (array_declarator declarator: (identifier) @name)
+    ] @definition.variable))
+(preproc_elif
+  (declaration
+    declarator: [
+      (identifier) @name
+      (init_declarator declarator: [(identifier) @name (pointer_declarator declarator: (identifier) @name) (array_declarator declarator: (identifier) @name)])
+      (pointer_declarator declarator: (identifier) @name)
+      (array_declarator declarator: (identifier) @name)
+    ] @definition.variable))
+
+; --- References ---------------------------------------------------------------------------------
+
+(call_expression function: (identifier) @name) @reference.call
+
+(call_expression function: (field_expression field: (field_identifier) @name)) @reference.call

@@ -1,0 +1,140 @@
+//! `didOpen` / `didChange` / `didClose` / `didChangeWatchedFiles`: the ordered mutations.
+//!
+//! Each handler does all of its work synchronously (no `.await`), so edits apply in the order the
+//! editor sent them; the file's symbols in the index are replaced before the handler returns, so
+//! the very next request sees them.
+
+use std::cell::RefCell;
+
+use tower_lsp_server::ls_types::*;
+
+use super::{proto, Backend};
+use crate::document::{Change, Document};
+use crate::index::{FileUpdate, Origin, Stamp};
+use crate::lang::Lang;
+use crate::parser::Extractor;
+use crate::scanner;
+
+thread_local! {
+    /// Parsers for edits made on this runtime thread.
+    static EXTRACTOR: RefCell<Extractor> = RefCell::new(Extractor::new());
+}
+
+/// Runs `f` with this thread's extractor.
+pub(super) fn with_extractor<R>(f: impl FnOnce(&mut Extractor) -> R) -> R {
+    EXTRACTOR.with(|e| f(&mut e.borrow_mut()))
+}
+
+impl Backend {
+    pub(super) fn open_document(&self, params: DidOpenTextDocumentParams) {
+        let item = params.text_document;
+        let path = proto::path(&item.uri);
+        let lang = path.as_deref().and_then(Lang::from_path).or_else(|| lang_of_id(&item.language_id));
+        let doc = with_extractor(|ex| Document::open(&item.text, lang, item.version, ex));
+        self.publish(&item.uri, &doc);
+        self.docs.insert(item.uri, doc);
+    }
+
+    pub(super) fn change_document(&self, params: DidChangeTextDocumentParams) {
+        let uri = params.text_document.uri;
+        let Some(mut doc) = self.docs.get_mut(&uri) else {
+            tracing::warn!("didChange for a document that is not open: {}", uri.as_str());
+            return;
+        };
+        let changes: Vec<Change> = params
+            .content_changes
+            .into_iter()
+            .map(|c| Change {
+                range: c.range.map(|r| (proto::line_col(r.start), proto::line_col(r.end))),
+                text: c.text,
+            })
+            .collect();
+        let encoding = self.encoding();
+        with_extractor(|ex| doc.apply(&changes, params.text_document.version, encoding, ex));
+        self.publish(&uri, &doc);
+    }
+
+    pub(super) fn close_document(&self, params: DidCloseTextDocumentParams) {
+        let uri = params.text_document.uri;
+        if self.docs.remove(&uri).is_none() {
+            tracing::warn!("didClose for a document that is not open: {}", uri.as_str());
+        }
+        let Some(path) = proto::path(&uri) else { return };
+        // The disk is the truth again.
+        self.index.release(&path);
+        self.refresh_from_disk(&path);
+    }
+
+    pub(super) fn watched_files_changed(&self, params: DidChangeWatchedFilesParams) {
+        for event in params.changes {
+            let Some(path) = proto::path(&event.uri) else { continue };
+            if self.docs.contains_key(&event.uri) {
+                continue;
+            }
+            if event.typ == FileChangeType::DELETED {
+                self.index.remove(&path);
+                self.index.remove_under(&path);
+            } else {
+                self.refresh_from_disk(&path);
+            }
+        }
+    }
+
+    /// Re-reads one file from disk into the index (or drops it if it is gone or no longer indexable).
+    pub(super) fn refresh_from_disk(&self, path: &std::path::Path) {
+        let max = self.config().max_file_size;
+        match with_extractor(|ex| scanner::index_path(ex, path, max)) {
+            Ok(file) => {
+                self.index.upsert(FileUpdate {
+                    path: file.path,
+                    lang: file.lang,
+                    symbols: file.symbols,
+                    origin: Origin::Disk,
+                    stamp: file.stamp,
+                });
+            }
+            Err(skip) => {
+                tracing::debug!("not indexed: {skip}");
+                self.index.remove(path);
+            }
+        }
+    }
+
+    /// Puts an open document's symbols in the index (file URIs only).
+    fn publish(&self, uri: &Uri, doc: &Document) {
+        let (Some(path), Some(lang)) = (proto::path(uri), doc.lang) else { return };
+        self.index.upsert(FileUpdate {
+            path,
+            lang,
+            symbols: doc.symbols.clone(),
+            origin: Origin::Editor,
+            stamp: Stamp { mtime_ns: scanner::now_ns(), ..Stamp::default() },
+        });
+    }
+}
+
+/// The language of an LSP `languageId`, for documents whose path has no known extension.
+fn lang_of_id(id: &str) -> Option<Lang> {
+    let lang = match id {
+        "shellscript" | "sh" | "bash" => Lang::Bash,
+        "c" => Lang::C,
+        "cpp" => Lang::Cpp,
+        "csharp" => Lang::CSharp,
+        "go" => Lang::Go,
+        "haskell" => Lang::Haskell,
+        "java" => Lang::Java,
+        "javascript" | "javascriptreact" => Lang::JavaScript,
+        "kotlin" => Lang::Kotlin,
+        "lua" => Lang::Lua,
+        "php" => Lang::Php,
+        "python" => Lang::Python,
+        "ruby" => Lang::Ruby,
+        "rust" => Lang::Rust,
+        "scala" => Lang::Scala,
+        "swift" => Lang::Swift,
+        "typescriptreact" => Lang::Tsx,
+        "typescript" => Lang::TypeScript,
+        _ => return None,
+    };
+    Some(lang)
+}

@@ -1,0 +1,252 @@
+//! The language server: the only module that knows LSP.
+//!
+//! [`Backend`] holds shared state; each LSP method lives in its own file and converts at the edge
+//! (`proto`). Notifications that mutate documents (`didOpen`/`didChange`/`didClose`) do all their
+//! work before their first `.await`, so edits apply in arrival order even though tower-lsp runs
+//! handlers concurrently. Requests only read, never hold a map guard across `.await`, and are safe
+//! to drop (cancel) at any `.await`.
+
+mod documents;
+mod framing;
+mod indexing;
+mod navigation;
+pub mod proto;
+mod symbols;
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use dashmap::DashMap;
+use serde_json::Value;
+use tower_lsp_server::jsonrpc::{Error, Result};
+use tower_lsp_server::ls_types::*;
+use tower_lsp_server::{Client, LanguageServer, LspService, Server};
+
+use crate::config::Config;
+use crate::document::{Document, Encoding};
+use crate::index::Index;
+use crate::scanner::{CancelToken, ScanStats};
+
+/// Commands served through `workspace/executeCommand`.
+pub const COMMAND_STATUS: &str = "symdex.status";
+pub const COMMAND_REINDEX: &str = "symdex.reindex";
+
+/// Runs the server on stdin/stdout until `exit`.
+pub async fn run_stdio(config: Config) {
+    let stdin = framing::sanitize(tokio::io::stdin());
+    let stdout = tokio::io::stdout();
+    let (service, socket) = LspService::build(|client| Backend::new(client, config))
+        .custom_method(framing::MALFORMED, Backend::malformed_message)
+        .finish();
+    Server::new(stdin, stdout, socket).serve(service).await;
+}
+
+/// Shared server state.
+pub struct Backend {
+    client: Client,
+    index: Arc<Index>,
+    /// Open documents by URI.
+    docs: DashMap<Uri, Document>,
+    config: OnceLock<Config>,
+    default_config: Config,
+    encoding: OnceLock<Encoding>,
+    client_caps: OnceLock<ClientCapabilities>,
+    roots: Mutex<Vec<PathBuf>>,
+    cancel: Mutex<CancelToken>,
+    last_stats: Arc<Mutex<Vec<(PathBuf, ScanStats)>>>,
+    /// Held by the running indexing task: runs queue up instead of overlapping.
+    indexing: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Backend {
+    fn new(client: Client, config: Config) -> Self {
+        Self {
+            client,
+            index: Arc::new(Index::new()),
+            docs: DashMap::new(),
+            config: OnceLock::new(),
+            default_config: config,
+            encoding: OnceLock::new(),
+            client_caps: OnceLock::new(),
+            roots: Mutex::new(Vec::new()),
+            cancel: Mutex::new(CancelToken::new()),
+            last_stats: Arc::new(Mutex::new(Vec::new())),
+            indexing: Arc::new(tokio::sync::Mutex::new(())),
+        }
+    }
+
+    fn config(&self) -> &Config {
+        self.config.get().unwrap_or(&self.default_config)
+    }
+
+    fn encoding(&self) -> Encoding {
+        self.encoding.get().copied().unwrap_or_default()
+    }
+
+    fn roots(&self) -> Vec<PathBuf> {
+        self.roots.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// A message the client sent could not be read (see `framing`): tell the user.
+    async fn malformed_message(&self, params: Value) {
+        let why = params["error"].as_str().unwrap_or("unreadable message").to_owned();
+        self.client.show_message(MessageType::ERROR, format!("symdex: ignored a malformed message: {why}")).await;
+    }
+
+    fn status(&self) -> Value {
+        let stats = self.last_stats.lock().unwrap_or_else(|p| p.into_inner());
+        serde_json::json!({
+            "files": self.index.file_count(),
+            "symbols": self.index.symbol_count(),
+            "openDocuments": self.docs.len(),
+            "roots": self.roots(),
+            "scans": stats.iter().map(|(root, s)| serde_json::json!({"root": root, "stats": s})).collect::<Vec<_>>(),
+        })
+    }
+}
+
+fn negotiate_encoding(caps: &ClientCapabilities) -> Encoding {
+    let offered = caps.general.as_ref().and_then(|g| g.position_encodings.as_ref());
+    match offered {
+        Some(list) if list.contains(&PositionEncodingKind::UTF8) => Encoding::Utf8,
+        _ => Encoding::Utf16,
+    }
+}
+
+fn workspace_roots(params: &InitializeParams) -> Vec<PathBuf> {
+    let mut roots: Vec<PathBuf> =
+        params.workspace_folders.iter().flatten().filter_map(|f| proto::path(&f.uri)).collect();
+    if roots.is_empty() {
+        #[allow(deprecated)] // rootUri/rootPath are the fallback the spec keeps for old clients
+        let fallback =
+            params.root_uri.as_ref().and_then(proto::path).or_else(|| params.root_path.as_ref().map(PathBuf::from));
+        roots.extend(fallback);
+    }
+    roots
+}
+
+impl LanguageServer for Backend {
+    async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
+        let mut config = self.default_config.clone();
+        if let Some(options) = params.initialization_options.clone() {
+            match serde_json::from_value::<Config>(options) {
+                Ok(c) => config = c,
+                Err(e) => tracing::warn!("ignoring invalid initializationOptions: {e}"),
+            }
+        }
+        let encoding = negotiate_encoding(&params.capabilities);
+        let _ = self.config.set(config);
+        let _ = self.encoding.set(encoding);
+        let _ = self.client_caps.set(params.capabilities.clone());
+        *self.roots.lock().unwrap_or_else(|p| p.into_inner()) = workspace_roots(&params);
+        tracing::info!(?encoding, roots = ?self.roots(), "initialize");
+        Ok(InitializeResult {
+            capabilities: ServerCapabilities {
+                position_encoding: Some(match encoding {
+                    Encoding::Utf8 => PositionEncodingKind::UTF8,
+                    Encoding::Utf16 => PositionEncodingKind::UTF16,
+                }),
+                text_document_sync: Some(TextDocumentSyncCapability::Options(TextDocumentSyncOptions {
+                    open_close: Some(true),
+                    change: Some(TextDocumentSyncKind::INCREMENTAL),
+                    save: Some(TextDocumentSyncSaveOptions::Supported(true)),
+                    ..Default::default()
+                })),
+                workspace_symbol_provider: Some(OneOf::Left(true)),
+                definition_provider: Some(OneOf::Left(true)),
+                references_provider: Some(OneOf::Left(true)),
+                document_symbol_provider: Some(OneOf::Left(true)),
+                hover_provider: Some(HoverProviderCapability::Simple(true)),
+                execute_command_provider: Some(ExecuteCommandOptions {
+                    commands: vec![COMMAND_STATUS.to_owned(), COMMAND_REINDEX.to_owned()],
+                    ..Default::default()
+                }),
+                workspace: Some(WorkspaceServerCapabilities {
+                    workspace_folders: Some(WorkspaceFoldersServerCapabilities {
+                        supported: Some(true),
+                        change_notifications: Some(OneOf::Left(true)),
+                    }),
+                    file_operations: None,
+                }),
+                ..Default::default()
+            },
+            server_info: Some(ServerInfo { name: "symdex".into(), version: Some(env!("CARGO_PKG_VERSION").into()) }),
+            offset_encoding: None,
+        })
+    }
+
+    async fn initialized(&self, _: InitializedParams) {
+        let roots = self.roots();
+        // Indexing runs in the background; requests are answered from what is indexed so far.
+        drop(self.index_roots(roots));
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        self.cancel.lock().unwrap_or_else(|p| p.into_inner()).cancel();
+        Ok(())
+    }
+
+    async fn did_change_workspace_folders(&self, params: DidChangeWorkspaceFoldersParams) {
+        let removed: Vec<PathBuf> = params.event.removed.iter().filter_map(|f| proto::path(&f.uri)).collect();
+        let added: Vec<PathBuf> = params.event.added.iter().filter_map(|f| proto::path(&f.uri)).collect();
+        {
+            let mut roots = self.roots.lock().unwrap_or_else(|p| p.into_inner());
+            roots.retain(|r| !removed.contains(r));
+            roots.extend(added.iter().cloned());
+        }
+        for dir in &removed {
+            let n = self.index.remove_under(dir);
+            tracing::info!("workspace folder {} removed: {n} files dropped", dir.display());
+        }
+        drop(self.index_roots(added));
+    }
+
+    async fn did_open(&self, params: DidOpenTextDocumentParams) {
+        self.open_document(params);
+    }
+
+    async fn did_change(&self, params: DidChangeTextDocumentParams) {
+        self.change_document(params);
+    }
+
+    async fn did_close(&self, params: DidCloseTextDocumentParams) {
+        self.close_document(params);
+    }
+
+    async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        self.watched_files_changed(params);
+    }
+
+    async fn symbol(&self, params: WorkspaceSymbolParams) -> Result<Option<WorkspaceSymbolResponse>> {
+        self.workspace_symbol(params).await
+    }
+
+    async fn document_symbol(&self, params: DocumentSymbolParams) -> Result<Option<DocumentSymbolResponse>> {
+        self.document_symbols(params)
+    }
+
+    async fn goto_definition(&self, params: GotoDefinitionParams) -> Result<Option<GotoDefinitionResponse>> {
+        self.definition(params)
+    }
+
+    async fn references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
+        self.find_references(params)
+    }
+
+    async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
+        self.hover_info(params)
+    }
+
+    async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<LSPAny>> {
+        match params.command.as_str() {
+            COMMAND_STATUS => Ok(Some(self.status())),
+            COMMAND_REINDEX => {
+                let roots = self.roots();
+                // Waiting for the task is cancellable; the indexing itself goes on.
+                let _ = self.index_roots(roots).await;
+                Ok(Some(self.status()))
+            }
+            other => Err(Error::invalid_params(format!("unknown command {other:?}"))),
+        }
+    }
+}

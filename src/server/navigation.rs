@@ -1,0 +1,151 @@
+//! `textDocument/definition`, `textDocument/references` and `textDocument/hover`.
+
+use std::path::PathBuf;
+
+use ropey::Rope;
+use tower_lsp_server::jsonrpc::{Error, Result};
+use tower_lsp_server::ls_types::*;
+
+use super::documents::with_extractor;
+use super::{proto, Backend};
+use crate::document::{self, Encoding};
+use crate::index::{DefinitionQuery, SymbolRef};
+use crate::lang::Lang;
+use crate::parser::identifier_at;
+use crate::symbol::Symbol;
+
+/// A file's text and parse, from the open buffer or the disk.
+pub(super) struct Source {
+    pub path: Option<PathBuf>,
+    pub text: String,
+    pub rope: Rope,
+    pub tree: Option<tree_sitter::Tree>,
+    pub symbols: Vec<Symbol>,
+}
+
+pub(super) fn not_a_file(uri: &Uri) -> Error {
+    Error::invalid_params(format!("not a file URI: {}", uri.as_str()))
+}
+
+impl Backend {
+    /// The text and tree of a document: the open buffer, else the file on disk.
+    pub(super) fn source(&self, uri: &Uri) -> Result<Source> {
+        if let Some(doc) = self.docs.get(uri) {
+            return Ok(Source {
+                path: proto::path(uri),
+                text: doc.text(),
+                rope: doc.rope().clone(),
+                tree: doc.tree().cloned(),
+                symbols: doc.symbols.clone(),
+            });
+        }
+        let path = proto::path(uri).ok_or_else(|| not_a_file(uri))?;
+        let bytes =
+            std::fs::read(&path).map_err(|e| Error::invalid_params(format!("cannot read {}: {e}", path.display())))?;
+        if bytes.len() as u64 > self.config().max_file_size || crate::scanner::is_binary(&bytes) {
+            return Err(Error::invalid_params(format!("{} is binary or too large", path.display())));
+        }
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let (tree, symbols) = match Lang::from_path(&path) {
+            Some(lang) => with_extractor(|ex| match ex.parse(lang, text.as_bytes(), None) {
+                Ok(tree) => {
+                    let symbols = ex.extract(lang, &tree, text.as_bytes());
+                    (Some(tree), symbols)
+                }
+                Err(_) => (None, Vec::new()),
+            }),
+            None => (None, Vec::new()),
+        };
+        Ok(Source { path: Some(path), rope: Rope::from_str(&text), text, tree, symbols })
+    }
+
+    /// The name under the cursor and a definition query for it.
+    fn query_at(&self, params: &TextDocumentPositionParams) -> Result<Option<DefinitionQuery>> {
+        let source = self.source(&params.text_document.uri)?;
+        let Some(tree) = &source.tree else { return Ok(None) };
+        let offset = document::offset(&source.rope, proto::line_col(params.position), self.encoding());
+        let Some((name, _)) = identifier_at(tree, source.text.as_bytes(), offset) else { return Ok(None) };
+        let at = document::position(&source.rope, offset, Encoding::Utf8);
+        Ok(Some(DefinitionQuery {
+            name,
+            file: source.path.clone(),
+            line: at.line,
+            col: at.character,
+            imports: imports(&source.text),
+        }))
+    }
+
+    pub(super) fn definition(&self, params: GotoDefinitionParams) -> Result<Option<GotoDefinitionResponse>> {
+        let Some(query) = self.query_at(&params.text_document_position_params)? else { return Ok(None) };
+        let hits = self.index.resolve(&query);
+        let locations = self.locations(&hits);
+        Ok((!locations.is_empty()).then_some(GotoDefinitionResponse::Array(locations)))
+    }
+
+    pub(super) fn find_references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
+        let Some(query) = self.query_at(&params.text_document_position)? else { return Ok(None) };
+        let mut hits = self.index.references_to(&query.name);
+        if params.context.include_declaration {
+            hits.extend(self.index.definitions_of(&query.name));
+        }
+        hits.sort_by(|a, b| {
+            a.file.path.cmp(&b.file.path).then(a.symbol().name_range.start.cmp(&b.symbol().name_range.start))
+        });
+        Ok(Some(self.locations(&hits)))
+    }
+
+    pub(super) fn hover_info(&self, params: HoverParams) -> Result<Option<Hover>> {
+        let Some(query) = self.query_at(&params.text_document_position_params)? else { return Ok(None) };
+        let hits = self.index.resolve(&query);
+        let Some(best) = hits.first() else { return Ok(None) };
+        let s = best.symbol();
+        let line = self.line_of(best).unwrap_or_default();
+        let mut value =
+            format!("```{}\n{}\n```\n\n{} `{}`", best.file.lang.name(), line.trim(), s.kind.label(), s.name.as_str());
+        if let Some(container) = best.container() {
+            value.push_str(&format!(" in `{container}`"));
+        }
+        value.push_str(&format!(" — {}:{}", best.file.path.display(), s.name_range.start.line + 1));
+        if hits.len() > 1 {
+            value.push_str(&format!(" (+{} more)", hits.len() - 1));
+        }
+        Ok(Some(Hover {
+            contents: HoverContents::Markup(MarkupContent { kind: MarkupKind::Markdown, value }),
+            range: None,
+        }))
+    }
+
+    /// The source line a symbol's name is on.
+    fn line_of(&self, hit: &SymbolRef) -> Option<String> {
+        let line = hit.symbol().name_range.start.line as usize;
+        if let Some(uri) = proto::uri(&hit.file.path) {
+            if let Some(doc) = self.docs.get(&uri) {
+                return (line < doc.rope().len_lines()).then(|| doc.rope().line(line).to_string());
+            }
+        }
+        let bytes = std::fs::read(&hit.file.path).ok()?;
+        String::from_utf8_lossy(&bytes).lines().nth(line).map(str::to_owned)
+    }
+
+    fn locations(&self, hits: &[SymbolRef]) -> Vec<Location> {
+        hits.iter().filter_map(|h| proto::location(h, self.encoding())).collect()
+    }
+}
+
+/// Module names a file imports, read from its import-like lines (a language-agnostic heuristic:
+/// every word on a line starting with an import keyword).
+fn imports(text: &str) -> Vec<String> {
+    const KEYWORDS: &[&str] =
+        &["import ", "from ", "use ", "#include", "require", "using ", "mod ", "extern crate", "include ", "source "];
+    let mut out: Vec<String> = text
+        .lines()
+        .map(str::trim_start)
+        .filter(|l| KEYWORDS.iter().any(|k| l.starts_with(k)) || l.contains("require(") || l.contains("import("))
+        .flat_map(|l| {
+            l.split(|c: char| !(c.is_alphanumeric() || c == '_')).filter(|w| !w.is_empty()).map(str::to_owned)
+        })
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}

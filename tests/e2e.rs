@@ -1,0 +1,278 @@
+//! End-to-end: the real binary, spoken to over stdio like an editor does.
+
+mod common;
+
+use common::{file_line, uri, workspace, Server};
+use serde_json::{json, Value};
+
+const SERVER_PY: &str = r#"import socketserver
+from helpers import format_date
+
+
+class ThreadingHTTPServer(socketserver.ThreadingMixIn):
+    daemon_threads = True
+
+    def serve_forever(self):
+        return format_date(self)
+
+
+def handle(request):
+    server = ThreadingHTTPServer()
+    return server.serve_forever()
+"#;
+
+const HELPERS_PY: &str = r#"def format_date(value):
+    return str(value)
+
+
+def handle_error(err):
+    return err
+"#;
+
+const LIB_RS: &str = r#"pub struct Config {
+    pub name: String,
+}
+
+impl Config {
+    pub fn load() -> Config {
+        Config { name: parse_name() }
+    }
+}
+
+fn parse_name() -> String {
+    String::new()
+}
+"#;
+
+fn project() -> tempfile::TempDir {
+    workspace(&[
+        ("app/server.py", SERVER_PY),
+        ("app/helpers.py", HELPERS_PY),
+        ("rust/src/lib.rs", LIB_RS),
+        (
+            "web/main.ts",
+            "export interface Shape { area(): number }\nexport function makeShape(): Shape { return null as any }\n",
+        ),
+        ("vendor/lib/helpers.py", "def format_date(value):\n    return value\n"),
+    ])
+}
+
+#[test]
+fn initialize_reports_capabilities_and_progress_to_the_end() {
+    let dir = project();
+    let mut server = Server::spawn();
+    let init = server.initialize(dir.path(), common::default_capabilities(), Value::Null);
+    let caps = &init["capabilities"];
+    assert_eq!(caps["workspaceSymbolProvider"], json!(true));
+    assert_eq!(caps["definitionProvider"], json!(true));
+    assert_eq!(caps["textDocumentSync"]["change"], json!(2), "incremental sync");
+    assert_eq!(caps["positionEncoding"], json!("utf-16"));
+    let end = server.wait_for_index();
+    let message = end["params"]["value"]["message"].as_str().unwrap();
+    assert!(message.starts_with("5 files"), "summary: {message}");
+    // The progress began and reported done/total before ending.
+    let begin = server.notifications.iter().any(|n| n["params"]["value"]["kind"] == "begin");
+    let report = server.notifications.iter().any(|n| {
+        n["params"]["value"]["kind"] == "report"
+            && n["params"]["value"]["message"].as_str().unwrap().ends_with("/5 files")
+    });
+    assert!(begin && report, "progress: {:#?}", server.notifications);
+    assert_eq!(server.shutdown(), 0);
+}
+
+#[test]
+fn workspace_symbol_exact_prefix_and_fuzzy_ranked() {
+    let dir = project();
+    let mut server = Server::start(dir.path());
+    // Exact first, then prefix matches.
+    let names = server.symbol_names("handle");
+    assert_eq!(names[0], "handle");
+    assert_eq!(names[1], "handle_error");
+    // Camel humps / subsequence.
+    assert_eq!(server.symbol_names("ThrdHTTPSrv"), ["ThreadingHTTPServer"]);
+    // The workspace's own definition before the vendored one.
+    let hits = server.workspace_symbols("format_date");
+    let files: Vec<String> = hits.iter().map(|h| h["location"]["uri"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(files.len(), 2);
+    assert!(files[0].ends_with("app/helpers.py") && files[1].ends_with("vendor/lib/helpers.py"), "{files:?}");
+    // Containers are reported.
+    let load = server.workspace_symbols("load");
+    assert_eq!(load[0]["containerName"], "Config");
+    assert_eq!(load[0]["kind"], 6, "method");
+    // An empty query gives a bounded, non-empty list.
+    let all = server.workspace_symbols("");
+    assert!(!all.is_empty() && all.len() <= 128);
+    // A query that matches nothing gives nothing.
+    assert!(server.workspace_symbols("zzzqqqxxx").is_empty());
+    assert_eq!(server.shutdown(), 0);
+}
+
+#[test]
+fn definition_within_and_across_files() {
+    let dir = project();
+    let mut server = Server::start(dir.path());
+    let server_py = dir.path().join("app/server.py");
+    // `format_date(self)` on line 8 resolves to the sibling module, not the vendored copy.
+    let defs = server.definition(&server_py, 8, 16);
+    assert_eq!(defs.iter().map(file_line).collect::<Vec<_>>(), [("helpers.py".to_owned(), 0)]);
+    assert!(defs[0]["uri"].as_str().unwrap().ends_with("app/helpers.py"));
+    // `ThreadingHTTPServer()` on line 12 resolves within the same file.
+    let defs = server.definition(&server_py, 12, 16);
+    assert_eq!(defs.iter().map(file_line).collect::<Vec<_>>(), [("server.py".to_owned(), 4)]);
+    // Rust: `parse_name()` inside the impl resolves to the free function.
+    let lib = dir.path().join("rust/src/lib.rs");
+    let defs = server.definition(&lib, 6, 26);
+    assert_eq!(defs.iter().map(file_line).collect::<Vec<_>>(), [("lib.rs".to_owned(), 10)]);
+    // Whitespace resolves to nothing.
+    assert!(server.definition(&lib, 3, 0).is_empty());
+    assert_eq!(server.shutdown(), 0);
+}
+
+#[test]
+fn document_symbols_are_hierarchical_for_unopened_files() {
+    let dir = project();
+    let mut server = Server::start(dir.path());
+    let result = server.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": uri(&dir.path().join("app/server.py"))}}),
+    );
+    let top: Vec<&str> = result.as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(top, ["ThreadingHTTPServer", "handle"]);
+    let class = &result[0];
+    let children: Vec<&str> =
+        class["children"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(children, ["serve_forever"]);
+    assert_eq!(class["selectionRange"]["start"], json!({"line": 4, "character": 6}));
+    assert_eq!(server.shutdown(), 0);
+}
+
+#[test]
+fn incremental_edits_after_multibyte_characters_update_the_index() {
+    let dir = workspace(&[("src/app.rs", "// héllo 😀 wörld\nfn old_name() {}\n\nfn caller() { old_name(); }\n")]);
+    let mut server = Server::start(dir.path());
+    let path = dir.path().join("src/app.rs");
+    let text = std::fs::read_to_string(&path).unwrap();
+    server.open(&path, "rust", &text);
+    assert_eq!(server.symbol_names("old_name"), ["old_name"]);
+    // Line 0 holds astral and accented characters; edit line 1 in UTF-16 columns.
+    // Rename `old_name` -> `fresh_name` (columns 3..11 on line 1).
+    let change = |version: i64, range: Value, text: &str| json!({"textDocument": {"uri": uri(&path), "version": version}, "contentChanges": [{"range": range, "text": text}]});
+    server.notify(
+        "textDocument/didChange",
+        change(2, json!({"start": {"line": 1, "character": 3}, "end": {"line": 1, "character": 11}}), "fresh_name"),
+    );
+    assert_eq!(server.symbol_names("fresh_name"), ["fresh_name"]);
+    assert!(server.symbol_names("old_name").is_empty());
+    // Insert a new function on the emoji line itself: after `😀` (UTF-16 column 10 = after "// héllo 😀").
+    server.notify(
+        "textDocument/didChange",
+        change(
+            3,
+            json!({"start": {"line": 0, "character": 11}, "end": {"line": 0, "character": 11}}),
+            "\nfn added_fn() {}\n//",
+        ),
+    );
+    assert_eq!(server.symbol_names("added_fn"), ["added_fn"]);
+    let hit = &server.workspace_symbols("added_fn")[0];
+    assert_eq!(hit["location"]["range"]["start"], json!({"line": 1, "character": 3}));
+    // Definition sees the edit: the call on the last line now points at nothing named old_name.
+    let defs = server.definition(&path, 5, 15);
+    assert!(defs.is_empty(), "old_name is gone: {defs:?}");
+    // Several changes in one notification apply in order; a full-text change replaces everything.
+    server.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri(&path), "version": 4}, "contentChanges": [
+            {"text": "fn one() {}\n"},
+            {"range": {"start": {"line": 1, "character": 0}, "end": {"line": 1, "character": 0}}, "text": "fn two() {}\n"}
+        ]}),
+    );
+    assert_eq!(server.symbol_names("one"), ["one"]);
+    assert_eq!(server.symbol_names("two"), ["two"]);
+    assert!(server.symbol_names("added_fn").is_empty());
+    // Closing falls back to the disk.
+    server.notify("textDocument/didClose", json!({"textDocument": {"uri": uri(&path)}}));
+    assert_eq!(server.symbol_names("old_name"), ["old_name"]);
+    assert!(server.symbol_names("two").is_empty());
+    assert_eq!(server.shutdown(), 0);
+}
+
+#[test]
+fn utf8_position_encoding_when_offered() {
+    let dir = workspace(&[("a.py", "x = 'é😀'; y = 1\ndef f(): pass\ns = 'é😀'; f()\n")]);
+    let mut server = Server::spawn();
+    let caps = json!({"window": {"workDoneProgress": true}, "general": {"positionEncodings": ["utf-8", "utf-16"]}});
+    let init = server.initialize(dir.path(), caps, Value::Null);
+    assert_eq!(init["capabilities"]["positionEncoding"], "utf-8");
+    server.wait_for_index();
+    // `f()` on line 2 starts at byte 14 (after `s = 'é😀'; `), UTF-16 column 11.
+    let defs = server.definition(&dir.path().join("a.py"), 2, 14);
+    assert_eq!(defs.iter().map(file_line).collect::<Vec<_>>(), [("a.py".to_owned(), 1)]);
+    assert_eq!(server.shutdown(), 0);
+}
+
+#[test]
+fn bad_requests_get_errors_and_the_server_keeps_serving() {
+    let dir = project();
+    let mut server = Server::start(dir.path());
+    // Unknown file, non-file URI, out-of-range position.
+    let missing = server.request_raw(
+        "textDocument/definition",
+        json!({"textDocument": {"uri": uri(&dir.path().join("nope.rs"))}, "position": {"line": 0, "character": 0}}),
+    );
+    assert!(missing["error"]["message"].as_str().unwrap().contains("cannot read"), "{missing}");
+    let untitled =
+        server.request_raw("textDocument/documentSymbol", json!({"textDocument": {"uri": "untitled:Untitled-1"}}));
+    assert!(untitled.get("error").is_some(), "{untitled}");
+    let far = server.definition(&dir.path().join("app/server.py"), 9999, 9999);
+    assert!(far.is_empty());
+    // Malformed params and an unknown method.
+    let bad = server.request_raw("workspace/symbol", json!({"query": 42}));
+    assert_eq!(bad["error"]["code"], -32602, "{bad}");
+    let unknown = server.request_raw("symdex/nope", json!({}));
+    assert_eq!(unknown["error"]["code"], -32601, "{unknown}");
+    // A body that is not JSON: reported to the user, and the session goes on.
+    server.send_raw("{not json");
+    let shown = server.wait_for(|m| m["method"] == "window/showMessage");
+    assert!(shown["params"]["message"].as_str().unwrap().contains("malformed"), "{shown}");
+    // Edits to a document never opened, and an out-of-range edit to an open one.
+    let ghost = uri(&dir.path().join("ghost.rs"));
+    server.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": ghost, "version": 2}, "contentChanges": [{"text": "fn ghost() {}"}]}),
+    );
+    let lib = dir.path().join("rust/src/lib.rs");
+    server.open(&lib, "rust", LIB_RS);
+    server.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri(&lib), "version": 2}, "contentChanges": [
+            {"range": {"start": {"line": 500, "character": 3}, "end": {"line": 900, "character": 0}}, "text": "\nfn tail_fn() {}\n"}
+        ]}),
+    );
+    assert_eq!(server.symbol_names("tail_fn"), ["tail_fn"]);
+    assert!(server.symbol_names("ghost").is_empty());
+    // Invalid UTF-8 and binary files on disk.
+    std::fs::write(dir.path().join("bad.py"), b"def caf\xe9():\n    pass\ndef fine(): pass\n").unwrap();
+    let symbols = server
+        .request("textDocument/documentSymbol", json!({"textDocument": {"uri": uri(&dir.path().join("bad.py"))}}));
+    assert!(symbols.as_array().unwrap().iter().any(|s| s["name"] == "fine"), "{symbols}");
+    // Still serving.
+    assert_eq!(server.symbol_names("ThrdHTTPSrv"), ["ThreadingHTTPServer"]);
+    assert_eq!(server.shutdown(), 0);
+}
+
+#[test]
+fn status_command_and_workspace_folder_changes() {
+    let dir = project();
+    let other = workspace(&[("extra.go", "package extra\n\nfunc AddedFolderFunc() {}\n")]);
+    let mut server = Server::start(dir.path());
+    let status = server.request("workspace/executeCommand", json!({"command": "symdex.status"}));
+    assert_eq!(status["files"], 5);
+    server.notify(
+        "workspace/didChangeWorkspaceFolders",
+        json!({"event": {"added": [{"uri": uri(other.path()), "name": "other"}], "removed": [{"uri": uri(dir.path()), "name": "root"}]}}),
+    );
+    server.wait_for_index();
+    assert_eq!(server.symbol_names("AddedFolderFunc"), ["AddedFolderFunc"]);
+    assert!(server.symbol_names("ThreadingHTTPServer").is_empty());
+    assert_eq!(server.shutdown(), 0);
+}
