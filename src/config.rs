@@ -117,9 +117,32 @@ pub const SETTINGS: &[Setting] = &[
     },
 ];
 
+/// `docs/configuration.md`, generated from [`SETTINGS`] (a test keeps the file in step).
+pub fn configuration_markdown() -> String {
+    let mut out = String::from(
+        "# Configuration\n\n<!-- Generated from `SETTINGS` in src/config.rs; `UPDATE_EXPECT=1 cargo test --lib config` rewrites it. -->\n\n\
+         Settings are read from the client's `initializationOptions` (camelCase keys, as below). \
+         The VS Code extension exposes each as `symdex.<key>`. The CLI takes the scanning ones as flags \
+         (`--exclude`, `--max-file-size`, `--workers`, `--follow-symlinks`).\n\n\
+         | key | type | default | description |\n|---|---|---|---|\n",
+    );
+    for s in SETTINGS {
+        out.push_str(&format!("| `{}` | {} | `{}` | {} |\n", s.key, s.ty, s.default, s.description));
+    }
+    out.push_str(
+        "\nEnvironment: `RUST_LOG` (log filter, logs go to stderr), `SYMDEX_CACHE_DIR` (persistent index location).\n",
+    );
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn configuration_docs_are_generated_from_settings() {
+        expect_test::expect_file!["../docs/configuration.md"].assert_eq(&configuration_markdown());
+    }
 
     #[test]
     fn settings_list_matches_config_fields() {

@@ -100,10 +100,34 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// Logs go to stderr (stdout belongs to the protocol), filtered by `RUST_LOG`.
+/// Logs go to stderr (stdout belongs to the protocol), filtered by `RUST_LOG`, else by `default`
+/// (which the server may later replace with the client's `logLevel`, see [`set_log_level`]).
 fn init_logging(default: &str) {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let from_env = std::env::var_os("RUST_LOG").is_some();
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(false).try_init();
+    let (filter, handle) = tracing_subscriber::reload::Layer::new(filter);
+    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_ansi(false);
+    if tracing_subscriber::registry().with(filter).with(fmt).try_init().is_ok() && !from_env {
+        let _ = LOG_FILTER.set(handle);
+    }
+}
+
+type FilterHandle = tracing_subscriber::reload::Handle<EnvFilter, tracing_subscriber::Registry>;
+
+/// Set when the log filter may be changed at run time (`RUST_LOG` was not given).
+static LOG_FILTER: std::sync::OnceLock<FilterHandle> = std::sync::OnceLock::new();
+
+/// Replaces the log filter unless `RUST_LOG` fixed it.
+pub fn set_log_level(directives: &str) {
+    let Some(handle) = LOG_FILTER.get() else { return };
+    match EnvFilter::try_new(directives) {
+        Ok(filter) => {
+            let _ = handle.reload(filter);
+        }
+        Err(e) => tracing::warn!("ignoring invalid logLevel {directives:?}: {e}"),
+    }
 }
 
 fn run_lsp() -> anyhow::Result<()> {
@@ -215,7 +239,7 @@ fn write_stats(out: &mut impl Write, root: &Path, s: &ScanStats) -> std::io::Res
     )?;
     writeln!(out, "  languages:")?;
     let mut langs: Vec<_> = s.languages.iter().collect();
-    langs.sort_by(|a, b| b.1.symbols.cmp(&a.1.symbols));
+    langs.sort_by_key(|l| std::cmp::Reverse(l.1.symbols));
     for (lang, l) in langs {
         writeln!(
             out,

@@ -68,6 +68,9 @@ pub fn is_vendored(path: &Path) -> bool {
         || file.ends_with(".d.ts") && file.contains("generated")
 }
 
+/// Sort key of a search hit: match tier, vendored last, score, shorter names, name.
+type HitKey = (Tier, bool, Reverse<u16>, usize, &'static str);
+
 /// How a name matched the query, best first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Tier {
@@ -121,7 +124,7 @@ pub(super) fn search(index: &Index, query: &SearchQuery) -> Vec<SymbolRef> {
         names.select_nth_unstable_by_key(keep, |&(tier, score, name)| (tier, score, name.as_str().len()));
         names.truncate(keep);
     }
-    let mut hits: Vec<((Tier, bool, Reverse<u16>, usize, &'static str), SymbolRef)> = Vec::new();
+    let mut hits: Vec<(HitKey, SymbolRef)> = Vec::new();
     for (tier, score, name) in names {
         for hit in index.definitions_of(name.as_str()) {
             let key = (tier, hit.file.vendored, score, name.as_str().len(), name.as_str());

@@ -155,10 +155,15 @@ impl Lang {
             Lang::Cpp => [include_str!("queries/cpp/tags.scm"), include_str!("queries/c/tags.scm")].concat(),
             // The crate's query captures `@module` outside the tags vocabulary: ours replaces it.
             Lang::CSharp => include_str!("queries/csharp/tags.scm").to_owned(),
-            Lang::Go => tree_sitter_go::TAGS_QUERY.to_owned(),
+            Lang::Go => [include_str!("queries/go/extra.scm"), tree_sitter_go::TAGS_QUERY].concat(),
             Lang::Haskell => include_str!("queries/haskell/tags.scm").to_owned(),
-            Lang::Java => tree_sitter_java::TAGS_QUERY.to_owned(),
-            Lang::JavaScript => tree_sitter_javascript::TAGS_QUERY.to_owned(),
+            Lang::Java => [include_str!("queries/java/extra.scm"), tree_sitter_java::TAGS_QUERY].concat(),
+            Lang::JavaScript => [
+                include_str!("queries/ecma/extra.scm"),
+                include_str!("queries/javascript/extra.scm"),
+                tree_sitter_javascript::TAGS_QUERY,
+            ]
+            .concat(),
             Lang::Kotlin => include_str!("queries/kotlin/tags.scm").to_owned(),
             Lang::Lua => tree_sitter_lua::TAGS_QUERY.to_owned(),
             Lang::Php => tree_sitter_php::TAGS_QUERY.to_owned(),
@@ -168,9 +173,13 @@ impl Lang {
             Lang::Scala => include_str!("queries/scala/tags.scm").to_owned(),
             Lang::Swift => tree_sitter_swift::TAGS_QUERY.to_owned(),
             // TypeScript's query only adds to JavaScript's: the two are concatenated.
-            Lang::Tsx | Lang::TypeScript => {
-                [tree_sitter_javascript::TAGS_QUERY, tree_sitter_typescript::TAGS_QUERY].concat()
-            }
+            Lang::Tsx | Lang::TypeScript => [
+                include_str!("queries/ecma/extra.scm"),
+                include_str!("queries/typescript/extra.scm"),
+                tree_sitter_javascript::TAGS_QUERY,
+                tree_sitter_typescript::TAGS_QUERY,
+            ]
+            .concat(),
         }
     }
 

@@ -130,7 +130,7 @@ impl ScanStats {
 
     pub(super) fn finish_dir_times(&mut self) {
         let mut dirs: Vec<(PathBuf, Duration)> = self.dir_times.drain().collect();
-        dirs.sort_by(|a, b| b.1.cmp(&a.1));
+        dirs.sort_by_key(|d| std::cmp::Reverse(d.1));
         dirs.truncate(SLOWEST);
         self.slowest_dirs = dirs.into_iter().map(|(d, t)| (d, t.as_secs_f64())).collect();
     }

@@ -80,7 +80,7 @@ async fn index_root(
     // The sender is dropped when the scan ends, which ends this loop.
     while let Some(p) = rx.recv().await {
         if let Some(ongoing) = &ongoing {
-            let percent = if p.total == 0 { 100 } else { (p.done * 100 / p.total) as u32 };
+            let percent = (p.done * 100).checked_div(p.total).unwrap_or(100) as u32;
             ongoing.report_with_message(format!("{}/{} files", p.done, p.total), percent).await;
         }
     }

@@ -134,6 +134,7 @@ impl LanguageServer for Backend {
                 Err(e) => tracing::warn!("ignoring invalid initializationOptions: {e}"),
             }
         }
+        crate::cli::set_log_level(&config.log_level);
         let encoding = negotiate_encoding(&params.capabilities);
         let _ = self.config.set(config);
         let _ = self.encoding.set(encoding);
