@@ -44,15 +44,41 @@
   ]) @definition.function
 
 ; Prototypes and global variables: at file level (inside `#if`s too: header guards), not in bodies,
-; where `T x(arg);` declares a variable.
-(translation_unit (declaration declarator: [(function_declarator declarator: (identifier) @name) (pointer_declarator declarator: (function_declarator declarator: (identifier) @name))]) @definition.function)
-(preproc_if (declaration declarator: [(function_declarator declarator: (identifier) @name) (pointer_declarator declarator: (function_declarator declarator: (identifier) @name))]) @definition.function)
-(preproc_ifdef (declaration declarator: [(function_declarator declarator: (identifier) @name) (pointer_declarator declarator: (function_declarator declarator: (identifier) @name))]) @definition.function)
-(preproc_else (declaration declarator: [(function_declarator declarator: (identifier) @name) (pointer_declarator declarator: (function_declarator declarator: (identifier) @name))]) @definition.function)
-(preproc_elif (declaration declarator: [(function_declarator declarator: (identifier) @name) (pointer_declarator declarator: (function_declarator declarator: (identifier) @name))]) @definition.function)
+; where C++ reads `T x(arg);` as a prototype. (A wildcard child costs half a named one to compile,
+; and here only declarations and function definitions have these declarators.)
+(translation_unit
+  (_
+    declarator: [
+      (function_declarator declarator: (identifier) @name)
+      (pointer_declarator declarator: (function_declarator declarator: (identifier) @name))
+    ]) @definition.function)
+(preproc_if
+  (_
+    declarator: [
+      (function_declarator declarator: (identifier) @name)
+      (pointer_declarator declarator: (function_declarator declarator: (identifier) @name))
+    ]) @definition.function)
+(preproc_ifdef
+  (_
+    declarator: [
+      (function_declarator declarator: (identifier) @name)
+      (pointer_declarator declarator: (function_declarator declarator: (identifier) @name))
+    ]) @definition.function)
+(preproc_else
+  (_
+    declarator: [
+      (function_declarator declarator: (identifier) @name)
+      (pointer_declarator declarator: (function_declarator declarator: (identifier) @name))
+    ]) @definition.function)
+(preproc_elif
+  (_
+    declarator: [
+      (function_declarator declarator: (identifier) @name)
+      (pointer_declarator declarator: (function_declarator declarator: (identifier) @name))
+    ]) @definition.function)
 
 (translation_unit
-  (declaration
+  (_
     declarator: [
       (identifier) @name
       (init_declarator declarator: [(identifier) @name (pointer_declarator declarator: (identifier) @name) (array_declarator declarator: (identifier) @name)])
@@ -60,7 +86,7 @@
       (array_declarator declarator: (identifier) @name)
     ] @definition.variable))
 (preproc_if
-  (declaration
+  (_
     declarator: [
       (identifier) @name
       (init_declarator declarator: [(identifier) @name (pointer_declarator declarator: (identifier) @name) (array_declarator declarator: (identifier) @name)])
@@ -68,7 +94,7 @@
       (array_declarator declarator: (identifier) @name)
     ] @definition.variable))
 (preproc_ifdef
-  (declaration
+  (_
     declarator: [
       (identifier) @name
       (init_declarator declarator: [(identifier) @name (pointer_declarator declarator: (identifier) @name) (array_declarator declarator: (identifier) @name)])
@@ -76,7 +102,7 @@
       (array_declarator declarator: (identifier) @name)
     ] @definition.variable))
 (preproc_else
-  (declaration
+  (_
     declarator: [
       (identifier) @name
       (init_declarator declarator: [(identifier) @name (pointer_declarator declarator: (identifier) @name) (array_declarator declarator: (identifier) @name)])
@@ -84,7 +110,7 @@
       (array_declarator declarator: (identifier) @name)
     ] @definition.variable))
 (preproc_elif
-  (declaration
+  (_
     declarator: [
       (identifier) @name
       (init_declarator declarator: [(identifier) @name (pointer_declarator declarator: (identifier) @name) (array_declarator declarator: (identifier) @name)])

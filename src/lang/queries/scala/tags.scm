@@ -24,12 +24,13 @@
 
 (type_definition name: (type_identifier) @name) @definition.type
 
-; --- Methods and functions ----------------------------------------------------------------------
+; --- Members, top-level definitions ---------------------------------------------------------------
+; Patterns on a `template_body` child compile ~8x faster with a wildcard and the keyword than with
+; the child's node type (0.02 s against 0.15 s each).
 
 [
-  (template_body (function_definition name: (identifier) @name) @definition.method)
-  (template_body (function_declaration name: (identifier) @name) @definition.method)
-  (enum_body (function_definition name: (identifier) @name) @definition.method)
+  (template_body (_ "def" name: (identifier) @name) @definition.method)
+  (enum_body (_ "def" name: (identifier) @name) @definition.method)
   (extension_definition (function_definition name: (identifier) @name) @definition.method)
 ]
 
@@ -38,19 +39,17 @@
   (compilation_unit (function_declaration name: (identifier) @name) @definition.function)
 ]
 
-; --- Values: members and top-level ones -----------------------------------------------------------
-
 [
-  (template_body (val_definition pattern: (identifier) @name) @definition.constant)
-  (template_body (val_declaration name: (identifier) @name) @definition.constant)
-  (template_body (given_definition name: (identifier) @name) @definition.constant)
+  (template_body (_ "val" pattern: (identifier) @name) @definition.constant)
+  (template_body (_ "val" name: (identifier) @name) @definition.constant)
+  (template_body (_ "given" name: (identifier) @name) @definition.constant)
   (compilation_unit (val_definition pattern: (identifier) @name) @definition.constant)
   (compilation_unit (given_definition name: (identifier) @name) @definition.constant)
 ]
 
 [
-  (template_body (var_definition pattern: (identifier) @name) @definition.variable)
-  (template_body (var_declaration name: (identifier) @name) @definition.variable)
+  (template_body (_ "var" pattern: (identifier) @name) @definition.variable)
+  (template_body (_ "var" name: (identifier) @name) @definition.variable)
   (compilation_unit (var_definition pattern: (identifier) @name) @definition.variable)
 ]
 
