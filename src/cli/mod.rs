@@ -1,17 +1,20 @@
-//! The command line: `symdex [lsp]`, `symdex index`, `symdex symbols`.
+//! The command line: `symdex [lsp]`, `symdex index`, `symdex symbols`, `symdex bench`.
+
+mod bench;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Mutex;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
+use crate::cache::{Cache, CacheStats, Racy, Warm};
 use crate::config::Config;
 use crate::index::{FileUpdate, Index, Origin, SearchQuery};
-use crate::scanner::{self, CancelToken, NoReuse, Progress, ScanConfig, ScanStats};
+use crate::scanner::{self, CancelToken, Progress, ScanConfig, ScanStats};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -52,6 +55,30 @@ enum Command {
         #[command(flatten)]
         scan: ScanArgs,
     },
+    /// Benchmark on the real corpora against ripgrep and universal-ctags (ratios, Markdown + JSON).
+    Bench {
+        /// Directory holding the corpora made by corpora.sh.
+        #[arg(long, env = "SYMDEX_CORPORA")]
+        corpora: Option<PathBuf>,
+        /// Corpora to run (default: all four).
+        #[arg(long = "corpus", value_name = "NAME")]
+        corpus: Vec<String>,
+        /// Number of queries and definition positions sampled per corpus.
+        #[arg(long, default_value_t = 400)]
+        queries: usize,
+        /// Seed of the query sample.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// Skip universal-ctags (slow on the kernel).
+        #[arg(long)]
+        skip_ctags: bool,
+        /// Write the Markdown table here (e.g. docs/performance.md).
+        #[arg(long)]
+        markdown: Option<PathBuf>,
+        /// Write the results as JSON here.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
 }
 
 #[derive(Args, Debug, Clone)]
@@ -68,6 +95,12 @@ struct ScanArgs {
     /// Follow symbolic links (never into a loop or out of the folder).
     #[arg(long)]
     follow_symlinks: bool,
+    /// Neither read nor write the persistent index: parse every file.
+    #[arg(long)]
+    no_cache: bool,
+    /// Directory for the persistent index (default: $SYMDEX_CACHE_DIR, else the user cache directory).
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
 }
 
 impl ScanArgs {
@@ -77,6 +110,7 @@ impl ScanArgs {
             max_file_size: self.max_file_size,
             exclude: self.exclude.clone(),
             follow_symlinks: self.follow_symlinks,
+            cache_dir: self.cache_dir.clone(),
             ..Config::default()
         }
     }
@@ -90,6 +124,19 @@ pub fn main() -> ExitCode {
         Command::Lsp => run_lsp(),
         Command::Index { path, json, scan } => index(&path, json, &scan),
         Command::Symbols { query, root, limit, scan } => symbols(&query, &root, limit, &scan),
+        Command::Bench { corpora, corpus, queries, seed, skip_ctags, markdown, json } => {
+            let corpora_dir = corpora
+                .or_else(|| dirs::cache_dir().map(|d| d.join("symdex/corpora")))
+                .ok_or_else(|| anyhow::anyhow!("no --corpora directory"));
+            corpora_dir.and_then(|corpora_dir| {
+                let corpora = if corpus.is_empty() {
+                    ["cpython-lib", "rust-crates", "ts", "linux"].map(String::from).to_vec()
+                } else {
+                    corpus
+                };
+                bench::run(&bench::BenchOptions { corpora_dir, corpora, queries, seed, skip_ctags, markdown, json })
+            })
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -106,12 +153,18 @@ fn init_logging(default: &str) {
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
     let from_env = std::env::var_os("RUST_LOG").is_some();
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(with_quiet_deps(default)));
     let (filter, handle) = tracing_subscriber::reload::Layer::new(filter);
     let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_ansi(false);
     if tracing_subscriber::registry().with(filter).with(fmt).try_init().is_ok() && !from_env {
         let _ = LOG_FILTER.set(handle);
     }
+}
+
+/// `notify` warns about every deleted watched directory (it drops the watch twice): keep it to
+/// errors unless the directives say otherwise.
+fn with_quiet_deps(directives: &str) -> String {
+    format!("notify=error,{directives}")
 }
 
 type FilterHandle = tracing_subscriber::reload::Handle<EnvFilter, tracing_subscriber::Registry>;
@@ -122,7 +175,7 @@ static LOG_FILTER: std::sync::OnceLock<FilterHandle> = std::sync::OnceLock::new(
 /// Replaces the log filter unless `RUST_LOG` fixed it.
 pub fn set_log_level(directives: &str) {
     let Some(handle) = LOG_FILTER.get() else { return };
-    match EnvFilter::try_new(directives) {
+    match EnvFilter::try_new(with_quiet_deps(directives)) {
         Ok(filter) => {
             let _ = handle.reload(filter);
         }
@@ -144,12 +197,31 @@ fn check_dir(path: &Path) -> anyhow::Result<PathBuf> {
     Ok(path.canonicalize()?)
 }
 
-/// Indexes `root` into a fresh index, showing progress on a terminal.
-fn build_index(root: &Path, config: &Config, show_progress: bool) -> (Index, ScanStats) {
+/// A folder indexed from the command line.
+struct Built {
+    index: Index,
+    stats: ScanStats,
+    /// What the persistent index did (`None` with `--no-cache` or without a cache directory).
+    cache: Option<CacheStats>,
+    /// From the start of loading the store to the end of the scan: when a server would be ready.
+    ready: Duration,
+}
+
+/// Indexes `root` into a fresh index, warm-started from (and saved to) the persistent store
+/// unless `no_cache`, showing progress on a terminal.
+fn build_index(root: &Path, config: &Config, show_progress: bool, no_cache: bool) -> Built {
+    let started = Instant::now();
+    let cache = if no_cache { None } else { Cache::resolve(config.cache_dir.as_deref()) };
+    let store = match &cache {
+        Some(cache) => cache.load(root),
+        None => Warm::empty(),
+    };
+    let racy = Racy::new();
     let index = Index::new();
     let mut scan_config = ScanConfig::from_config(config);
     scan_config.count_ignored = true;
     let sink = |file: scanner::IndexedFile| {
+        racy.note(&file.path, &file.stamp);
         index.upsert(FileUpdate {
             path: file.path,
             lang: file.lang,
@@ -185,21 +257,36 @@ fn build_index(root: &Path, config: &Config, show_progress: bool) -> (Index, Sca
         }
         None => {}
     };
-    let stats = scanner::scan(root, &scan_config, &CancelToken::new(), &NoReuse, &sink, &progress);
+    let stats = scanner::scan(root, &scan_config, &CancelToken::new(), &store, &sink, &progress);
+    let ready = started.elapsed();
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    (index, stats)
+    let mut cache_stats = cache.as_ref().map(|_| store.stats());
+    drop(store);
+    if let (Some(cache), Some(cache_stats)) = (&cache, cache_stats.as_mut().filter(|c| !c.store_is_current())) {
+        let files = index.files();
+        match cache.save(root, files.iter().map(|f| &**f), &racy) {
+            Ok(saved) => {
+                cache_stats.saved_files = saved.files;
+                cache_stats.save_time = saved.time;
+            }
+            Err(e) => tracing::warn!("cannot write the index store: {e}"),
+        }
+    }
+    Built { index, stats, cache: cache_stats, ready }
 }
 
 fn index(path: &Path, json: bool, args: &ScanArgs) -> anyhow::Result<()> {
     let root = check_dir(path)?;
-    let (index, stats) = build_index(&root, &args.config(), !json);
+    let Built { index, stats, cache, ready } = build_index(&root, &args.config(), !json, args.no_cache);
     let mut out = std::io::stdout().lock();
     if json {
         let value = serde_json::json!({
             "root": root,
             "stats": stats,
+            "cache": cache,
+            "ready_time": ready.as_secs_f64(),
             "files_per_sec": stats.files_per_sec(),
             "mb_per_sec": stats.mb_per_sec(),
             "index": { "files": index.file_count(), "symbols": index.symbol_count() },
@@ -208,6 +295,37 @@ fn index(path: &Path, json: bool, args: &ScanArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     write_stats(&mut out, &root, &stats)?;
+    if let Some(c) = &cache {
+        write_cache_stats(&mut out, c, ready)?;
+    }
+    Ok(())
+}
+
+fn write_cache_stats(out: &mut impl Write, c: &CacheStats, ready: Duration) -> std::io::Result<()> {
+    let status = match &c.detail {
+        Some(detail) => {
+            format!("{} ({detail})", serde_json::to_value(c.status).unwrap_or_default().as_str().unwrap_or("?"))
+        }
+        None => serde_json::to_value(c.status).unwrap_or_default().as_str().unwrap_or("?").to_owned(),
+    };
+    writeln!(
+        out,
+        "  cache: {} hits, {} stale, {} misses, {} dropped; store {status}, {} entries, {:.1} MB, loaded in {:.3}s; \
+         ready in {:.3}s; saved {} files in {:.3}s",
+        c.hits,
+        c.stale,
+        c.misses,
+        c.dropped,
+        c.entries,
+        c.store_bytes as f64 / 1e6,
+        c.load_time.as_secs_f64(),
+        ready.as_secs_f64(),
+        c.saved_files,
+        c.save_time.as_secs_f64()
+    )?;
+    if let Some(store) = &c.store {
+        writeln!(out, "  store: {}", store.display())?;
+    }
     Ok(())
 }
 
@@ -266,7 +384,7 @@ fn write_stats(out: &mut impl Write, root: &Path, s: &ScanStats) -> std::io::Res
 
 fn symbols(query: &str, root: &Path, limit: usize, args: &ScanArgs) -> anyhow::Result<()> {
     let root = check_dir(root)?;
-    let (index, _) = build_index(&root, &args.config(), false);
+    let Built { index, .. } = build_index(&root, &args.config(), false, args.no_cache);
     let mut out = std::io::stdout().lock();
     for hit in index.search(&SearchQuery { text: query.to_owned(), limit }) {
         let s = hit.symbol();

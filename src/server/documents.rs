@@ -1,4 +1,4 @@
-//! `didOpen` / `didChange` / `didClose` / `didChangeWatchedFiles`: the ordered mutations.
+//! `didOpen` / `didChange` / `didClose`: the ordered mutations (file events are in `watch`).
 //!
 //! Each handler does all of its work synchronously (no `.await`), so edits apply in the order the
 //! editor sent them; the file's symbols in the index are replaced before the handler returns, so
@@ -65,26 +65,12 @@ impl Backend {
         self.refresh_from_disk(&path);
     }
 
-    pub(super) fn watched_files_changed(&self, params: DidChangeWatchedFilesParams) {
-        for event in params.changes {
-            let Some(path) = proto::path(&event.uri) else { continue };
-            if self.docs.contains_key(&event.uri) {
-                continue;
-            }
-            if event.typ == FileChangeType::DELETED {
-                self.index.remove(&path);
-                self.index.remove_under(&path);
-            } else {
-                self.refresh_from_disk(&path);
-            }
-        }
-    }
-
     /// Re-reads one file from disk into the index (or drops it if it is gone or no longer indexable).
     pub(super) fn refresh_from_disk(&self, path: &std::path::Path) {
         let max = self.config().max_file_size;
         match with_extractor(|ex| scanner::index_path(ex, path, max)) {
             Ok(file) => {
+                self.racy.note(&file.path, &file.stamp);
                 self.index.upsert(FileUpdate {
                     path: file.path,
                     lang: file.lang,

@@ -1,56 +1,86 @@
-//! Background indexing of workspace folders, reported with `$/progress`.
+//! Background indexing of workspace folders, warm-started from the persistent store and reported
+//! with `$/progress`.
+//!
+//! For each root: its directories are watched first (so nothing changed during the scan is
+//! missed) while its store loads; then the scan runs with the store as the scanner's [`Reuse`],
+//! so only files whose stamp changed are parsed; then the store is written again, off the lock.
 
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
+use serde::Serialize;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tower_lsp_server::ls_types::{MessageType, ProgressToken};
+use tower_lsp_server::{Bounded, NotCancellable, OngoingProgress};
 
-use super::Backend;
+use super::watch::SaveRequest;
+use super::{Backend, Live};
+use crate::cache::{CacheStats, LoadStatus, Warm};
 use crate::index::{FileUpdate, Origin};
-use crate::scanner::{self, CancelToken, NoReuse, Progress, ScanConfig, ScanStats};
+use crate::scanner::{self, Progress, ScanStats};
+
+/// What the last indexing run of a root did.
+#[derive(Clone, Debug, Serialize)]
+pub struct RootStatus {
+    pub root: PathBuf,
+    pub stats: ScanStats,
+    /// `None` without a cache directory.
+    pub cache: Option<CacheStats>,
+    /// Directories watched under the root.
+    pub watched_dirs: usize,
+}
 
 impl Backend {
-    /// Indexes `roots` on a background task (one at a time), returning its handle.
-    pub(super) fn index_roots(&self, roots: Vec<PathBuf>) -> JoinHandle<()> {
-        let cancel = self.cancel.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        let client = self.client.clone();
-        let index = self.index.clone();
-        let scan_config = ScanConfig::from_config(self.config());
-        let last_stats = self.last_stats.clone();
-        let lock = self.indexing.clone();
-        let progress_supported =
-            self.client_caps.get().and_then(|c| c.window.as_ref()).and_then(|w| w.work_done_progress).unwrap_or(false);
+    /// Indexes `roots` on a background task (one run at a time), returning its handle. With
+    /// `warm`, symbols of unchanged files come from the store; without, every file is parsed.
+    pub(super) fn index_roots(&self, roots: Vec<PathBuf>, warm: bool) -> JoinHandle<()> {
+        let Some(live) = self.live.get().cloned() else { return tokio::spawn(async {}) };
         tokio::spawn(async move {
-            let _running = lock.lock().await;
+            let _running = live.indexing.lock().await;
             for root in roots {
-                if cancel.is_cancelled() {
+                if live.cancel.is_cancelled() {
                     break;
                 }
-                let stats = index_root(&client, &index, &root, &scan_config, &cancel, progress_supported).await;
-                let mut all = last_stats.lock().unwrap_or_else(|p| p.into_inner());
-                all.retain(|(r, _)| r != &root);
-                all.push((root, stats));
+                index_root(&live, &root, warm).await;
             }
         })
     }
 }
 
-async fn index_root(
-    client: &tower_lsp_server::Client,
-    index: &Arc<crate::index::Index>,
-    root: &std::path::Path,
-    config: &ScanConfig,
-    cancel: &CancelToken,
-    progress_supported: bool,
-) -> ScanStats {
+async fn index_root(live: &Live, root: &Path, warm: bool) {
+    let started = Instant::now();
     let title = format!("symdex: indexing {}", root.display());
-    let (tx, mut rx) = mpsc::unbounded_channel::<Progress>();
+    let watching = {
+        let (watcher, root) = (live.watcher.clone(), root.to_path_buf());
+        tokio::task::spawn_blocking(move || watcher.add_root(&root))
+    };
+    let loading = {
+        let (cache, root) = (live.cache.clone(), root.to_path_buf());
+        tokio::task::spawn_blocking(move || match cache {
+            Some(cache) if warm => cache.load(&root),
+            _ => Warm::empty(),
+        })
+    };
+    let (watched_dirs, store) = tokio::join!(watching, loading);
+    let watched_dirs = watched_dirs.unwrap_or_default();
+    tracing::debug!("{}: watching {watched_dirs} directories; store loaded; {:?}", root.display(), started.elapsed());
+    let store = Arc::new(store.unwrap_or_else(|_| Warm::empty()));
+    // Files indexed before (a reindex): those the scan does not find again are gone.
+    let had_files = live.index.files().iter().any(|f| f.path.starts_with(root));
+    let (tx, rx) = mpsc::unbounded_channel::<Progress>();
     let scan = {
-        let (index, root, config, cancel) = (index.clone(), root.to_path_buf(), config.clone(), cancel.clone());
+        let (index, racy, store) = (live.index.clone(), live.racy.clone(), store.clone());
+        let (root, config, cancel) = (root.to_path_buf(), live.scan_config.clone(), live.cancel.clone());
         tokio::task::spawn_blocking(move || {
+            let seen: Mutex<HashSet<PathBuf>> = Mutex::new(HashSet::new());
             let sink = |file: scanner::IndexedFile| {
+                racy.note(&file.path, &file.stamp);
+                if had_files {
+                    seen.lock().unwrap_or_else(|p| p.into_inner()).insert(file.path.clone());
+                }
                 index.upsert(FileUpdate {
                     path: file.path,
                     lang: file.lang,
@@ -62,28 +92,24 @@ async fn index_root(
             let progress = |p: Progress| {
                 let _ = tx.send(p);
             };
-            scanner::scan(&root, &config, &cancel, &NoReuse, &sink, &progress)
+            let stats = scanner::scan(&root, &config, &cancel, &*store, &sink, &progress);
+            if had_files && !stats.cancelled {
+                let seen = seen.into_inner().unwrap_or_else(|p| p.into_inner());
+                for file in index.files() {
+                    if file.path.starts_with(&root) && file.origin == Origin::Disk && !seen.contains(&*file.path) {
+                        index.remove(&file.path);
+                    }
+                }
+            }
+            stats
         })
     };
-    let ongoing = if progress_supported {
-        let token = ProgressToken::String(format!("symdex/index/{}", root.display()));
-        match client.create_work_done_progress(token.clone()).await {
-            Ok(()) => Some(client.progress(token, title.clone()).with_percentage(0).begin().await),
-            Err(e) => {
-                tracing::debug!("client refused a progress token: {e}");
-                None
-            }
-        }
+    let ongoing = if live.progress_supported {
+        begin_progress(&live.client, format!("symdex/index/{}", root.display()), title.clone()).await
     } else {
         None
     };
-    // The sender is dropped when the scan ends, which ends this loop.
-    while let Some(p) = rx.recv().await {
-        if let Some(ongoing) = &ongoing {
-            let percent = (p.done * 100).checked_div(p.total).unwrap_or(100) as u32;
-            ongoing.report_with_message(format!("{}/{} files", p.done, p.total), percent).await;
-        }
-    }
+    forward_progress(rx, ongoing.as_ref()).await;
     let stats = match scan.await {
         Ok(stats) => stats,
         Err(e) => {
@@ -91,23 +117,74 @@ async fn index_root(
             ScanStats::default()
         }
     };
-    let summary = format!(
-        "{} files, {} symbols in {:.2}s ({} skipped, {} errors){}",
-        stats.files_indexed,
-        stats.symbols,
-        stats.total_time.as_secs_f64(),
-        stats.skipped.binary
-            + stats.skipped.too_large
-            + stats.skipped.unreadable
-            + stats.skipped.symlink
-            + stats.skipped.parse_timeout,
-        stats.errors,
-        if stats.cancelled { ", cancelled" } else { "" }
-    );
+    let cache = live.cache.as_ref().map(|_| store.stats());
+    drop(store);
+    let summary = summary(&stats, cache.as_ref(), started.elapsed().as_secs_f64());
     tracing::info!("{title}: {summary}");
+    // A cancelled run still saves what it parsed, unless that would replace a good store.
+    let loaded = cache.as_ref().is_some_and(|c| c.status == LoadStatus::Loaded);
+    let current = cache.as_ref().is_some_and(CacheStats::store_is_current);
+    let save = !current && (!stats.cancelled || !loaded);
+    // Recorded before the end is reported, so that a status request after it sees this run.
+    {
+        let mut all = live.status.lock().unwrap_or_else(|p| p.into_inner());
+        all.retain(|s| s.root != root);
+        all.push(RootStatus { root: root.to_path_buf(), stats, cache, watched_dirs });
+    }
     match ongoing {
         Some(ongoing) => ongoing.finish_with_message(summary).await,
-        None => client.log_message(MessageType::INFO, format!("{title}: {summary}")).await,
+        None => live.client.log_message(MessageType::INFO, format!("{title}: {summary}")).await,
     }
-    stats
+    if save {
+        let _ = live.saver.send(SaveRequest::Now(root.to_path_buf()));
+    }
+}
+
+/// The one-line account of an indexing run (the `$/progress` end message).
+fn summary(stats: &ScanStats, cache: Option<&CacheStats>, secs: f64) -> String {
+    let skipped = stats.skipped.binary
+        + stats.skipped.too_large
+        + stats.skipped.unreadable
+        + stats.skipped.symlink
+        + stats.skipped.parse_timeout;
+    let cache = match cache {
+        Some(c) => format!("cache: {} hits, {} stale, {} misses; ", c.hits, c.stale, c.misses),
+        None => String::new(),
+    };
+    format!(
+        "{} files, {} symbols in {secs:.2}s ({cache}{skipped} skipped, {} errors){}",
+        stats.files_indexed,
+        stats.symbols,
+        stats.errors,
+        if stats.cancelled { ", cancelled" } else { "" }
+    )
+}
+
+/// Starts a `$/progress` with a percentage, if the client accepts the token.
+pub(super) async fn begin_progress(
+    client: &tower_lsp_server::Client,
+    token: String,
+    title: String,
+) -> Option<OngoingProgress<Bounded, NotCancellable>> {
+    let token = ProgressToken::String(token);
+    match client.create_work_done_progress(token.clone()).await {
+        Ok(()) => Some(client.progress(token, title).with_percentage(0).begin().await),
+        Err(e) => {
+            tracing::debug!("client refused a progress token: {e}");
+            None
+        }
+    }
+}
+
+/// Forwards progress until the sender is dropped (the work ended).
+pub(super) async fn forward_progress(
+    mut rx: mpsc::UnboundedReceiver<Progress>,
+    ongoing: Option<&OngoingProgress<Bounded, NotCancellable>>,
+) {
+    while let Some(p) = rx.recv().await {
+        if let Some(ongoing) = ongoing {
+            let percent = (p.done * 100).checked_div(p.total).unwrap_or(100) as u32;
+            ongoing.report_with_message(format!("{}/{} files", p.done, p.total), percent).await;
+        }
+    }
 }

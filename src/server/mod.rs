@@ -12,6 +12,7 @@ mod indexing;
 mod navigation;
 pub mod proto;
 mod symbols;
+mod watch;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -22,14 +23,21 @@ use tower_lsp_server::jsonrpc::{Error, Result};
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer, LspService, Server};
 
+use crate::cache::{Cache, Racy};
 use crate::config::Config;
 use crate::document::{Document, Encoding};
 use crate::index::Index;
-use crate::scanner::{CancelToken, ScanStats};
+use crate::scanner::{CancelToken, ScanConfig};
+use crate::watcher::Watcher;
+
+pub use indexing::RootStatus;
+pub use watch::{IndexChanged, IndexChangedParams};
 
 /// Commands served through `workspace/executeCommand`.
 pub const COMMAND_STATUS: &str = "symdex.status";
 pub const COMMAND_REINDEX: &str = "symdex.reindex";
+/// Every indexed symbol, sorted (for tests and debugging; small workspaces only).
+pub const COMMAND_DUMP: &str = "symdex.dump";
 
 /// Runs the server on stdin/stdout until `exit`.
 pub async fn run_stdio(config: Config) {
@@ -51,11 +59,31 @@ pub struct Backend {
     default_config: Config,
     encoding: OnceLock<Encoding>,
     client_caps: OnceLock<ClientCapabilities>,
-    roots: Mutex<Vec<PathBuf>>,
-    cancel: Mutex<CancelToken>,
-    last_stats: Arc<Mutex<Vec<(PathBuf, ScanStats)>>>,
-    /// Held by the running indexing task: runs queue up instead of overlapping.
+    roots: Arc<Mutex<Vec<PathBuf>>>,
+    cancel: CancelToken,
+    status: Arc<Mutex<Vec<RootStatus>>>,
+    /// Held by the running indexing task or watcher batch: runs queue up instead of overlapping.
     indexing: Arc<tokio::sync::Mutex<()>>,
+    racy: Arc<Racy>,
+    /// The background machinery, set up by `initialize` once the configuration is known.
+    live: OnceLock<Live>,
+}
+
+/// What background tasks (indexing runs, watcher batches, the store writer) share.
+#[derive(Clone)]
+pub(crate) struct Live {
+    client: Client,
+    index: Arc<Index>,
+    cancel: CancelToken,
+    indexing: Arc<tokio::sync::Mutex<()>>,
+    scan_config: ScanConfig,
+    progress_supported: bool,
+    cache: Option<Arc<Cache>>,
+    racy: Arc<Racy>,
+    saver: tokio::sync::mpsc::UnboundedSender<watch::SaveRequest>,
+    watcher: Arc<Watcher>,
+    roots: Arc<Mutex<Vec<PathBuf>>>,
+    status: Arc<Mutex<Vec<RootStatus>>>,
 }
 
 impl Backend {
@@ -68,11 +96,47 @@ impl Backend {
             default_config: config,
             encoding: OnceLock::new(),
             client_caps: OnceLock::new(),
-            roots: Mutex::new(Vec::new()),
-            cancel: Mutex::new(CancelToken::new()),
-            last_stats: Arc::new(Mutex::new(Vec::new())),
+            roots: Arc::new(Mutex::new(Vec::new())),
+            cancel: CancelToken::new(),
+            status: Arc::new(Mutex::new(Vec::new())),
             indexing: Arc::new(tokio::sync::Mutex::new(())),
+            racy: Arc::new(Racy::new()),
+            live: OnceLock::new(),
         }
+    }
+
+    /// Starts the watcher, the batch applier and the store writer for `config`.
+    fn start_live(&self, config: &Config) {
+        let cache = Cache::resolve(config.cache_dir.as_deref()).map(Arc::new);
+        match &cache {
+            Some(cache) => tracing::info!("index store: {}", cache.dir().display()),
+            None => tracing::warn!("no cache directory: the index will not persist"),
+        }
+        let scan_config = ScanConfig::from_config(config);
+        let (batches, batch_rx) = tokio::sync::mpsc::unbounded_channel();
+        let watcher = Watcher::start(scan_config.clone(), move |batch| {
+            let _ = batches.send(batch);
+        });
+        let (saver, save_rx) = tokio::sync::mpsc::unbounded_channel();
+        let progress_supported =
+            self.client_caps.get().and_then(|c| c.window.as_ref()).and_then(|w| w.work_done_progress).unwrap_or(false);
+        let live = Live {
+            client: self.client.clone(),
+            index: self.index.clone(),
+            cancel: self.cancel.clone(),
+            indexing: self.indexing.clone(),
+            scan_config,
+            progress_supported,
+            cache,
+            racy: self.racy.clone(),
+            saver,
+            watcher,
+            roots: self.roots.clone(),
+            status: self.status.clone(),
+        };
+        tokio::spawn(watch::apply_batches(live.clone(), batch_rx));
+        tokio::spawn(watch::save_stores(live.clone(), save_rx));
+        let _ = self.live.set(live);
     }
 
     fn config(&self) -> &Config {
@@ -94,14 +158,31 @@ impl Backend {
     }
 
     fn status(&self) -> Value {
-        let stats = self.last_stats.lock().unwrap_or_else(|p| p.into_inner());
+        let scans = self.status.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let live = self.live.get();
         serde_json::json!({
             "files": self.index.file_count(),
             "symbols": self.index.symbol_count(),
             "openDocuments": self.docs.len(),
             "roots": self.roots(),
-            "scans": stats.iter().map(|(root, s)| serde_json::json!({"root": root, "stats": s})).collect::<Vec<_>>(),
+            "scans": scans,
+            "cacheDir": live.and_then(|l| l.cache.as_ref()).map(|c| c.dir().to_path_buf()),
+            "watch": live.map(|l| serde_json::json!({"inotify": l.watcher.is_live(), "dirs": l.watcher.watched_dirs()})),
         })
+    }
+
+    /// Every symbol in the index as `[path, name, kind, role, line, column]`, sorted.
+    fn dump(&self) -> Value {
+        let mut rows: Vec<(String, &'static str, &'static str, String, u32, u32)> = Vec::new();
+        for file in self.index.files() {
+            for s in &file.symbols {
+                let path = file.path.display().to_string();
+                let at = s.name_range.start;
+                rows.push((path, s.name.as_str(), s.kind.label(), format!("{:?}", s.role), at.line, at.col));
+            }
+        }
+        rows.sort();
+        serde_json::to_value(rows).unwrap_or_default()
     }
 }
 
@@ -140,6 +221,7 @@ impl LanguageServer for Backend {
         let _ = self.encoding.set(encoding);
         let _ = self.client_caps.set(params.capabilities.clone());
         *self.roots.lock().unwrap_or_else(|p| p.into_inner()) = workspace_roots(&params);
+        self.start_live(self.config());
         tracing::info!(?encoding, roots = ?self.roots(), "initialize");
         Ok(InitializeResult {
             capabilities: ServerCapabilities {
@@ -159,7 +241,7 @@ impl LanguageServer for Backend {
                 document_symbol_provider: Some(OneOf::Left(true)),
                 hover_provider: Some(HoverProviderCapability::Simple(true)),
                 execute_command_provider: Some(ExecuteCommandOptions {
-                    commands: vec![COMMAND_STATUS.to_owned(), COMMAND_REINDEX.to_owned()],
+                    commands: vec![COMMAND_STATUS.to_owned(), COMMAND_REINDEX.to_owned(), COMMAND_DUMP.to_owned()],
                     ..Default::default()
                 }),
                 workspace: Some(WorkspaceServerCapabilities {
@@ -179,11 +261,16 @@ impl LanguageServer for Backend {
     async fn initialized(&self, _: InitializedParams) {
         let roots = self.roots();
         // Indexing runs in the background; requests are answered from what is indexed so far.
-        drop(self.index_roots(roots));
+        drop(self.index_roots(roots, true));
+        self.register_file_watching();
     }
 
     async fn shutdown(&self) -> Result<()> {
-        self.cancel.lock().unwrap_or_else(|p| p.into_inner()).cancel();
+        self.cancel.cancel();
+        // Let the running indexing task stop (between files) and queue its store, then write
+        // what is pending.
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(10), self.indexing.lock()).await;
+        self.flush_cache().await;
         Ok(())
     }
 
@@ -196,10 +283,16 @@ impl LanguageServer for Backend {
             roots.extend(added.iter().cloned());
         }
         for dir in &removed {
+            if let Some(live) = self.live.get() {
+                live.watcher.remove_root(dir);
+            }
+            if self.roots().iter().any(|r| dir.starts_with(r)) {
+                continue; // still inside another folder
+            }
             let n = self.index.remove_under(dir);
             tracing::info!("workspace folder {} removed: {n} files dropped", dir.display());
         }
-        drop(self.index_roots(added));
+        drop(self.index_roots(added, true));
     }
 
     async fn did_open(&self, params: DidOpenTextDocumentParams) {
@@ -244,9 +337,10 @@ impl LanguageServer for Backend {
             COMMAND_REINDEX => {
                 let roots = self.roots();
                 // Waiting for the task is cancellable; the indexing itself goes on.
-                let _ = self.index_roots(roots).await;
+                let _ = self.index_roots(roots, false).await;
                 Ok(Some(self.status()))
             }
+            COMMAND_DUMP => Ok(Some(self.dump())),
             other => Err(Error::invalid_params(format!("unknown command {other:?}"))),
         }
     }

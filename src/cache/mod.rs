@@ -1,0 +1,510 @@
+//! The persistent index: one store per workspace root, outside the workspace, so that a restarted
+//! server (or `symdex index`) parses only what changed since the last run.
+//!
+//! Where: `$cacheDir` (the setting), else `$SYMDEX_CACHE_DIR`, else the user cache directory
+//! (`$XDG_CACHE_HOME/symdex`), in its `index/` folder (0700), as `<root name>-<hash of root>.idx`
+//! (0600). What: every file's stamp (size, mtime, blake3 of the content) and symbols, see
+//! `format`. How it is trusted: a store from another format, version, build or root, or one that
+//! fails its checksum, is never used; an entry is reused only when the file's size and mtime match
+//! and, when the mtime differs or was too close to the moment it was read ("racy", as git calls
+//! it), when the content hash matches.
+//!
+//! Writes are atomic (temp file in the same folder, fsync, rename, fsync of the folder), so a
+//! reader or a second server never sees a half-written store; two servers on one workspace each
+//! write whole stores and the last rename wins. Invariant: nothing here knows LSP, and a store can
+//! make the index miss a chance to reuse, never serve symbols of other content.
+
+mod format;
+
+use std::fs;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant, SystemTime};
+
+use dashmap::DashMap;
+use serde::Serialize;
+
+use crate::index::{FileEntry, Origin, Stamp};
+use crate::lang::Lang;
+use crate::scanner::{Candidate, IndexedFile, Reuse};
+use crate::symbol::Name;
+
+pub use format::FormatError;
+
+/// Environment variable naming the cache directory (below the `cacheDir` setting, above XDG).
+pub const ENV_CACHE_DIR: &str = "SYMDEX_CACHE_DIR";
+
+/// A file whose mtime is this close to (or after) the moment it was read may change again without
+/// its mtime moving (coarse timestamps): its entry is checked by content hash on the next load.
+const RACY_WINDOW_NS: u128 = 5_000_000_000;
+
+/// Stores of roots that no longer exist are removed once this old.
+const ORPHAN_AGE: Duration = Duration::from_secs(24 * 3600);
+
+/// A failed write of a store.
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path}: {source}")]
+    Format { path: PathBuf, source: FormatError },
+}
+
+/// How loading a store went.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LoadStatus {
+    /// No cache directory (or `--no-cache`).
+    #[default]
+    Disabled,
+    /// No store yet for this root.
+    Missing,
+    /// A valid store; its entries were checked one by one.
+    Loaded,
+    /// A valid store from another symdex version, build or grammar set: every entry is stale.
+    Outdated,
+    /// Not a store, truncated, or failing its checksum: discarded and rebuilt.
+    Corrupt,
+    /// Could not be read (permissions, a directory in its place): ignored and rebuilt.
+    Unreadable,
+}
+
+/// What the cache did for one root, as `$/progress`, `symdex.status` and `symdex index` report it.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct CacheStats {
+    /// The store's path.
+    pub store: Option<PathBuf>,
+    pub status: LoadStatus,
+    /// Why a store was not used, when it was not.
+    pub detail: Option<String>,
+    /// Files in the loaded store.
+    pub entries: usize,
+    /// Files whose symbols came from the store.
+    pub hits: usize,
+    /// Files the store did not know.
+    pub misses: usize,
+    /// Files the store knew in another version (changed content, outdated store).
+    pub stale: usize,
+    /// Stored files not found any more.
+    pub dropped: usize,
+    /// Hits whose stamp had to be confirmed by content hash (a new mtime, or a racy entry).
+    pub rehashed: usize,
+    pub store_bytes: u64,
+    #[serde(serialize_with = "secs")]
+    pub load_time: Duration,
+    /// Files written by the last save.
+    pub saved_files: usize,
+    #[serde(serialize_with = "secs")]
+    pub save_time: Duration,
+}
+
+impl CacheStats {
+    /// Whether the store on disk already says exactly what this run found: a valid store, every
+    /// file a hit on its stored stamp, none gone. Then there is nothing to write.
+    pub fn store_is_current(&self) -> bool {
+        self.status == LoadStatus::Loaded
+            && self.stale == 0
+            && self.misses == 0
+            && self.dropped == 0
+            && self.rehashed == 0
+    }
+}
+
+fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64())
+}
+
+/// The cache directory.
+#[derive(Clone, Debug)]
+pub struct Cache {
+    /// `<base>/index`, holding the stores.
+    dir: PathBuf,
+}
+
+/// The result of a save.
+#[derive(Clone, Copy, Debug)]
+pub struct Saved {
+    pub files: usize,
+    pub bytes: u64,
+    pub time: Duration,
+}
+
+impl Cache {
+    /// The cache chosen by the setting, else `$SYMDEX_CACHE_DIR`, else the user cache directory;
+    /// `None` when there is none.
+    pub fn resolve(configured: Option<&Path>) -> Option<Cache> {
+        let base = configured
+            .filter(|p| !p.as_os_str().is_empty())
+            .map(Path::to_path_buf)
+            .or_else(|| std::env::var_os(ENV_CACHE_DIR).filter(|v| !v.is_empty()).map(PathBuf::from))
+            .or_else(|| dirs::cache_dir().map(|d| d.join("symdex")))?;
+        Some(Cache::at(&base))
+    }
+
+    /// The cache under `base` (stores go to `base/index`).
+    pub fn at(base: &Path) -> Cache {
+        let base = std::path::absolute(base).unwrap_or_else(|_| base.to_path_buf());
+        Cache { dir: base.join("index") }
+    }
+
+    /// The folder holding the stores.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Where the store of `root` lives.
+    pub fn store_path(&self, root: &Path) -> PathBuf {
+        let canonical = canonical(root);
+        let digest = blake3::hash(&format::path_bytes(&canonical).unwrap_or_default());
+        let name: String = canonical
+            .file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default()
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+            .take(40)
+            .collect();
+        let hex: String = digest.as_bytes()[..8].iter().map(|b| format!("{b:02x}")).collect();
+        self.dir.join(format!("{}-{hex}.idx", if name.is_empty() { "root" } else { &name }))
+    }
+
+    /// Loads the store of `root`. Never fails: an unusable store is logged and treated as empty.
+    pub fn load(&self, root: &Path) -> Warm {
+        let started = Instant::now();
+        let path = self.store_path(root);
+        let mut warm = Warm::empty();
+        warm.stats.store = Some(path.clone());
+        let bytes = match fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                warm.stats.status = LoadStatus::Missing;
+                return warm.loaded_in(started);
+            }
+            Err(e) => {
+                tracing::warn!("cache store {} is unreadable ({e}); rebuilding it", path.display());
+                warm.stats.status = LoadStatus::Unreadable;
+                warm.stats.detail = Some(e.to_string());
+                return warm.loaded_in(started);
+            }
+        };
+        warm.stats.store_bytes = bytes.len() as u64;
+        let (meta, decoded) = match format::decode(&bytes) {
+            Ok(decoded) => decoded,
+            Err(e) => {
+                tracing::warn!("cache store {} is unusable ({e}); rebuilding it", path.display());
+                warm.stats.status = LoadStatus::Corrupt;
+                warm.stats.detail = Some(e.to_string());
+                return warm.loaded_in(started);
+            }
+        };
+        let expected = current_meta(root);
+        if meta.root != expected.root {
+            tracing::warn!("cache store {} belongs to another folder; rebuilding it", path.display());
+            warm.stats.status = LoadStatus::Corrupt;
+            warm.stats.detail = Some("store of another folder".to_owned());
+            return warm.loaded_in(started);
+        }
+        warm.usable = meta == expected;
+        if warm.usable {
+            warm.stats.status = LoadStatus::Loaded;
+        } else {
+            tracing::info!(
+                "cache store {} is from symdex {} (query version {:x}, build {:x}): re-extracting every file",
+                path.display(),
+                meta.version,
+                meta.query_version,
+                meta.build_id
+            );
+            warm.stats.status = LoadStatus::Outdated;
+            warm.stats.detail = Some(format!("written by symdex {}", meta.version));
+        }
+        warm.stats.entries = decoded.files.len();
+        warm.files.reserve(decoded.files.len());
+        let base = bytes.as_ptr() as usize;
+        for f in &decoded.files {
+            let Some(relative) = format::bytes_path(f.relative) else { continue };
+            // Where the file's encoded symbols sit in `bytes` (kept, and decoded on reuse).
+            let start = f.symbols.as_ptr() as usize - base;
+            warm.files.insert(
+                root.join(relative),
+                Entry {
+                    lang: f.lang,
+                    stamp: Stamp { size: f.size, mtime_ns: f.mtime_ns, hash: f.hash },
+                    racy: f.racy,
+                    count: f.count,
+                    symbols: start..start + f.symbols.len(),
+                },
+            );
+        }
+        warm.names = decoded.names;
+        warm.bytes = bytes;
+        warm.loaded_in(started)
+    }
+
+    /// Writes the store of `root` from the disk-backed entries under it. Open editor buffers are
+    /// never written; their files are simply absent (a miss next time).
+    pub fn save<'a>(
+        &self,
+        root: &Path,
+        files: impl IntoIterator<Item = &'a FileEntry>,
+        racy: &Racy,
+    ) -> Result<Saved, CacheError> {
+        let started = Instant::now();
+        let mut encode: Vec<format::EncodeFile<'a>> = files
+            .into_iter()
+            .filter(|e| e.origin == Origin::Disk && e.stamp.hash != [0; 32])
+            .filter_map(|entry| {
+                let relative = format::path_bytes(entry.path.strip_prefix(root).ok()?)?;
+                Some(format::EncodeFile { relative, entry, racy: racy.contains(&entry.path) })
+            })
+            .collect();
+        encode.sort_unstable_by(|a, b| a.relative.cmp(&b.relative));
+        let path = self.store_path(root);
+        let bytes = format::encode(&current_meta(root), &encode)
+            .map_err(|source| CacheError::Format { path: path.clone(), source })?;
+        self.write_atomically(&path, &bytes)?;
+        let saved = Saved { files: encode.len(), bytes: bytes.len() as u64, time: started.elapsed() };
+        tracing::debug!(
+            "saved {} files ({} bytes) to {} in {:?}",
+            saved.files,
+            saved.bytes,
+            path.display(),
+            saved.time
+        );
+        static COLLECTED: AtomicBool = AtomicBool::new(false);
+        if !COLLECTED.swap(true, Ordering::Relaxed) {
+            self.collect_garbage();
+        }
+        Ok(saved)
+    }
+
+    fn write_atomically(&self, path: &Path, bytes: &[u8]) -> Result<(), CacheError> {
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| CacheError::Io { path, source }
+        };
+        create_private_dir(&self.dir).map_err(io(&self.dir))?;
+        let mut temp =
+            tempfile::Builder::new().prefix(".").suffix(".tmp").tempfile_in(&self.dir).map_err(io(&self.dir))?;
+        set_mode(temp.path(), 0o600).map_err(io(temp.path()))?;
+        temp.write_all(bytes).map_err(io(temp.path()))?;
+        temp.as_file().sync_all().map_err(io(temp.path()))?;
+        if fs::symlink_metadata(path).is_ok_and(|m| m.is_dir()) {
+            tracing::warn!("a directory stands where the cache store {} goes: removing it", path.display());
+            fs::remove_dir_all(path).map_err(io(path))?;
+        }
+        temp.persist(path).map_err(|e| CacheError::Io { path: path.to_path_buf(), source: e.error })?;
+        // The rename is durable once the folder is.
+        if let Ok(dir) = fs::File::open(&self.dir) {
+            let _ = dir.sync_all();
+        }
+        Ok(())
+    }
+
+    /// Removes leftovers: temp files of interrupted writes, stores of folders gone for a while
+    /// (or gone from the temporary directory, like the workspaces of tests).
+    fn collect_garbage(&self) {
+        let Ok(entries) = fs::read_dir(&self.dir) else { return };
+        let now = SystemTime::now();
+        let temp = canonical(&std::env::temp_dir());
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let age = entry.metadata().ok().and_then(|m| m.modified().ok()).and_then(|t| now.duration_since(t).ok());
+            let old = age.is_some_and(|age| age >= ORPHAN_AGE);
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let orphan = if name.starts_with('.') && name.ends_with(".tmp") {
+                old
+            } else if name.ends_with(".idx") {
+                let mut head = Vec::new();
+                let read = fs::File::open(&path).and_then(|f| f.take(64 * 1024).read_to_end(&mut head));
+                let root = read.ok().and_then(|_| format::peek_meta(&head)).and_then(|m| format::bytes_path(&m.root));
+                // A vanished temporary folder will not come back; another one might (a drive).
+                root.is_some_and(|root| !root.exists() && (old || root.starts_with(&temp)))
+            } else {
+                false
+            };
+            if orphan {
+                tracing::debug!("removing stale cache file {}", path.display());
+                let _ = fs::remove_file(&path);
+            }
+        }
+    }
+}
+
+/// A loaded store, offered to the scanner as [`Reuse`]: an entry is handed out only for a file
+/// whose stamp proves it unchanged; its symbols are decoded then, on the scanner's worker.
+pub struct Warm {
+    /// The store as read (checksum verified): symbols are decoded from it on reuse.
+    bytes: Vec<u8>,
+    names: Vec<Name>,
+    files: rustc_hash::FxHashMap<PathBuf, Entry>,
+    /// False for an outdated store: entries are known but never reused.
+    usable: bool,
+    stats: CacheStats,
+    hits: AtomicUsize,
+    misses: AtomicUsize,
+    stale: AtomicUsize,
+    rehashed: AtomicUsize,
+}
+
+struct Entry {
+    lang: Option<Lang>,
+    stamp: Stamp,
+    racy: bool,
+    count: u32,
+    /// The encoded symbols, a range of the store's bytes.
+    symbols: std::ops::Range<usize>,
+}
+
+impl Warm {
+    /// No store: every file is a miss.
+    pub fn empty() -> Warm {
+        Warm {
+            bytes: Vec::new(),
+            names: Vec::new(),
+            files: rustc_hash::FxHashMap::default(),
+            usable: false,
+            stats: CacheStats::default(),
+            hits: AtomicUsize::new(0),
+            misses: AtomicUsize::new(0),
+            stale: AtomicUsize::new(0),
+            rehashed: AtomicUsize::new(0),
+        }
+    }
+
+    fn loaded_in(mut self, started: Instant) -> Warm {
+        self.stats.load_time = started.elapsed();
+        self
+    }
+
+    /// Counts so far.
+    pub fn stats(&self) -> CacheStats {
+        let mut stats = self.stats.clone();
+        stats.hits = self.hits.load(Ordering::Relaxed);
+        stats.misses = self.misses.load(Ordering::Relaxed);
+        stats.stale = self.stale.load(Ordering::Relaxed);
+        stats.dropped = stats.entries.saturating_sub(stats.hits + stats.stale);
+        stats.rehashed = self.rehashed.load(Ordering::Relaxed);
+        stats
+    }
+
+    fn stale(&self) -> Option<IndexedFile> {
+        self.stale.fetch_add(1, Ordering::Relaxed);
+        None
+    }
+}
+
+impl Reuse for Warm {
+    fn reuse(&self, candidate: &Candidate) -> Option<IndexedFile> {
+        let Some(entry) = self.files.get(&candidate.path) else {
+            self.misses.fetch_add(1, Ordering::Relaxed);
+            return None;
+        };
+        if !self.usable || entry.lang != Some(candidate.lang) || entry.stamp.size != candidate.size {
+            return self.stale();
+        }
+        let mut stamp = entry.stamp;
+        if entry.racy || entry.stamp.mtime_ns != candidate.mtime_ns {
+            // Same size, another mtime (or a racy entry): the content decides.
+            let Ok(bytes) = fs::read(&candidate.path) else { return self.stale() };
+            if bytes.len() as u64 != candidate.size || blake3::hash(&bytes).as_bytes() != &entry.stamp.hash {
+                return self.stale();
+            }
+            stamp.mtime_ns = candidate.mtime_ns;
+            self.rehashed.fetch_add(1, Ordering::Relaxed);
+        }
+        let symbols = match format::decode_symbols(&self.bytes[entry.symbols.clone()], entry.count, &self.names) {
+            Ok(symbols) => symbols,
+            Err(e) => {
+                tracing::warn!("{}: stored symbols unreadable ({e}); parsing it", candidate.path.display());
+                return self.stale();
+            }
+        };
+        self.hits.fetch_add(1, Ordering::Relaxed);
+        Some(IndexedFile { path: candidate.path.clone(), lang: candidate.lang, symbols, stamp })
+    }
+}
+
+/// Files read so soon after their last modification that the mtime alone cannot vouch for them
+/// later (see [`RACY_WINDOW_NS`]). Every sink of disk-read files notes them here.
+#[derive(Default)]
+pub struct Racy(DashMap<PathBuf, ()>);
+
+impl Racy {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records a file just read from disk with `stamp`.
+    pub fn note(&self, path: &Path, stamp: &Stamp) {
+        let now = crate::scanner::now_ns();
+        if stamp.mtime_ns == 0 || stamp.mtime_ns + RACY_WINDOW_NS > now {
+            self.0.insert(path.to_path_buf(), ());
+        } else if !self.0.is_empty() {
+            self.0.remove(path);
+        }
+    }
+
+    pub fn contains(&self, path: &Path) -> bool {
+        self.0.contains_key(path)
+    }
+}
+
+/// What a store written now by this build says of itself.
+fn current_meta(root: &Path) -> format::Meta {
+    format::Meta {
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        query_version: Lang::query_version(),
+        build_id: build_id(),
+        root: format::path_bytes(&canonical(root)).unwrap_or_default(),
+    }
+}
+
+fn canonical(root: &Path) -> PathBuf {
+    root.canonicalize().unwrap_or_else(|_| std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf()))
+}
+
+/// Identifies this executable (size and mtime), so that a rebuilt binary never trusts symbols a
+/// previous build extracted, even under the same version number.
+fn build_id() -> u64 {
+    static ID: OnceLock<u64> = OnceLock::new();
+    *ID.get_or_init(|| {
+        let mut hasher = blake3::Hasher::new();
+        if let Some(meta) = std::env::current_exe().ok().and_then(|exe| fs::metadata(exe).ok()) {
+            hasher.update(&meta.len().to_le_bytes());
+            hasher.update(&crate::scanner::mtime_ns(&meta).to_le_bytes());
+        }
+        u64::from_le_bytes(hasher.finalize().as_bytes()[..8].try_into().expect("8 bytes"))
+    })
+}
+
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)?;
+    set_mode(dir, 0o700)
+}
+
+fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(path, fs::Permissions::from_mode(mode))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (path, mode);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;
