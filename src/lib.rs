@@ -7,6 +7,7 @@ pub mod config;
 pub mod document;
 pub mod index;
 pub mod lang;
+pub mod lsp_client;
 pub mod parser;
 pub mod scanner;
 pub mod server;

@@ -1,4 +1,6 @@
-//! The command line: `symdex [lsp]`, `symdex index`, `symdex symbols`.
+//! The command line: `symdex [lsp]`, `symdex index`, `symdex symbols`, `symdex bench`.
+
+mod bench;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -52,6 +54,30 @@ enum Command {
         #[command(flatten)]
         scan: ScanArgs,
     },
+    /// Benchmark on the real corpora against ripgrep and universal-ctags (ratios, Markdown + JSON).
+    Bench {
+        /// Directory holding the corpora made by corpora.sh.
+        #[arg(long, env = "SYMDEX_CORPORA")]
+        corpora: Option<PathBuf>,
+        /// Corpora to run (default: all four).
+        #[arg(long = "corpus", value_name = "NAME")]
+        corpus: Vec<String>,
+        /// Number of queries and definition positions sampled per corpus.
+        #[arg(long, default_value_t = 400)]
+        queries: usize,
+        /// Seed of the query sample.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// Skip universal-ctags (slow on the kernel).
+        #[arg(long)]
+        skip_ctags: bool,
+        /// Write the Markdown table here (e.g. docs/performance.md).
+        #[arg(long)]
+        markdown: Option<PathBuf>,
+        /// Write the results as JSON here.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
 }
 
 #[derive(Args, Debug, Clone)]
@@ -90,6 +116,19 @@ pub fn main() -> ExitCode {
         Command::Lsp => run_lsp(),
         Command::Index { path, json, scan } => index(&path, json, &scan),
         Command::Symbols { query, root, limit, scan } => symbols(&query, &root, limit, &scan),
+        Command::Bench { corpora, corpus, queries, seed, skip_ctags, markdown, json } => {
+            let corpora_dir = corpora
+                .or_else(|| dirs::cache_dir().map(|d| d.join("symdex/corpora")))
+                .ok_or_else(|| anyhow::anyhow!("no --corpora directory"));
+            corpora_dir.and_then(|corpora_dir| {
+                let corpora = if corpus.is_empty() {
+                    ["cpython-lib", "rust-crates", "ts", "linux"].map(String::from).to_vec()
+                } else {
+                    corpus
+                };
+                bench::run(&bench::BenchOptions { corpora_dir, corpora, queries, seed, skip_ctags, markdown, json })
+            })
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

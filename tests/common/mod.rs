@@ -5,54 +5,51 @@
 
 #![allow(dead_code)] // each test binary uses a different part of this helper
 
-use std::io::{BufRead, BufReader, Write};
+use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use serde_json::{json, Value};
+use symdex::lsp_client::LspClient;
 
 /// How long any single wait may take before the test fails.
 pub const TIMEOUT: Duration = Duration::from_secs(60);
 
+/// The editor stand-in: an [`LspClient`] whose failures fail the test.
 pub struct Server {
-    child: Child,
-    stdin: ChildStdin,
-    incoming: Receiver<Value>,
-    next_id: i64,
-    /// Notifications received while waiting for something else, in arrival order.
-    pub notifications: Vec<Value>,
+    client: LspClient,
+}
+
+impl Deref for Server {
+    type Target = LspClient;
+    fn deref(&self) -> &LspClient {
+        &self.client
+    }
+}
+
+impl DerefMut for Server {
+    fn deref_mut(&mut self) -> &mut LspClient {
+        &mut self.client
+    }
 }
 
 impl Server {
     /// Starts `symdex lsp` with the given extra environment.
     pub fn spawn_with_env(env: &[(&str, &str)]) -> Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_symdex"));
-        cmd.arg("lsp").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::inherit());
+        cmd.arg("lsp");
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let mut child = cmd.spawn().expect("spawn symdex");
-        let stdin = child.stdin.take().unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut reader = BufReader::new(stdout);
-            while let Some(message) = read_message(&mut reader) {
-                if tx.send(message).is_err() {
-                    break;
-                }
-            }
-        });
-        Server { child, stdin, incoming: rx, next_id: 1, notifications: Vec::new() }
+        Server { client: LspClient::spawn(cmd, TIMEOUT).expect("spawn symdex") }
     }
 
     pub fn spawn() -> Server {
         Server::spawn_with_env(&[])
     }
 
-    /// Starts a server, initializes it on `root` with `capabilities`, and waits for indexing to end.
+    /// Starts a server, initializes it on `root`, and waits for indexing to end.
     pub fn start(root: &Path) -> Server {
         let mut server = Server::spawn();
         server.initialize(root, default_capabilities(), Value::Null);
@@ -61,43 +58,25 @@ impl Server {
     }
 
     pub fn initialize(&mut self, root: &Path, capabilities: Value, options: Value) -> Value {
-        let uri = uri(root);
-        let result = self.request(
-            "initialize",
-            json!({
-                "processId": null,
-                "rootUri": uri,
-                "workspaceFolders": [{"uri": uri, "name": "root"}],
-                "capabilities": capabilities,
-                "initializationOptions": options,
-            }),
-        );
-        self.notify("initialized", json!({}));
-        result
+        self.client.initialize(root, capabilities, options).expect("initialize")
     }
 
     pub fn send(&mut self, message: &Value) {
-        let body = serde_json::to_string(message).unwrap();
-        write!(self.stdin, "Content-Length: {}\r\n\r\n{}", body.len(), body).unwrap();
-        self.stdin.flush().unwrap();
+        self.client.send(message).expect("send");
     }
 
-    /// Sends raw bytes as one message body (for malformed-input tests).
+    /// Sends raw text as one message body (for malformed-input tests).
     pub fn send_raw(&mut self, body: &str) {
-        write!(self.stdin, "Content-Length: {}\r\n\r\n{}", body.len(), body).unwrap();
-        self.stdin.flush().unwrap();
+        self.client.send_raw(body).expect("send");
     }
 
     pub fn notify(&mut self, method: &str, params: Value) {
-        self.send(&json!({"jsonrpc": "2.0", "method": method, "params": params}));
+        self.client.notify(method, params).expect("notify");
     }
 
     /// Sends a request and returns its whole response (with `result` or `error`).
     pub fn request_raw(&mut self, method: &str, params: Value) -> Value {
-        let id = self.next_id;
-        self.next_id += 1;
-        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
-        self.wait_for(|m| m.get("id") == Some(&json!(id)) && m.get("method").is_none())
+        self.client.request(method, params).unwrap_or_else(|e| panic!("{method}: {e}"))
     }
 
     /// Sends a request and returns its result, failing the test on an error response.
@@ -108,26 +87,10 @@ impl Server {
     }
 
     /// Receives until a message satisfies `pred`, answering server requests on the way.
-    pub fn wait_for(&mut self, mut pred: impl FnMut(&Value) -> bool) -> Value {
-        let deadline = Instant::now() + TIMEOUT;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let message = match self.incoming.recv_timeout(left) {
-                Ok(m) => m,
-                Err(RecvTimeoutError::Timeout) => panic!("timed out; notifications so far: {:#?}", self.notifications),
-                Err(RecvTimeoutError::Disconnected) => panic!("server closed its output"),
-            };
-            if message.get("method").is_some() && message.get("id").is_some() {
-                // A request from the server: reply as an editor would.
-                let id = message["id"].clone();
-                self.send(&json!({"jsonrpc": "2.0", "id": id, "result": null}));
-            }
-            if pred(&message) {
-                return message;
-            }
-            if message.get("id").is_none() {
-                self.notifications.push(message);
-            }
+    pub fn wait_for(&mut self, pred: impl FnMut(&Value) -> bool) -> Value {
+        match self.client.wait_for(pred) {
+            Ok(m) => m,
+            Err(e) => panic!("{e}; notifications so far: {:#?}", self.client.notifications),
         }
     }
 
@@ -165,58 +128,14 @@ impl Server {
     }
 
     /// Shuts down and exits; returns the exit code.
-    pub fn shutdown(mut self) -> i32 {
-        let result = self.request_raw("shutdown", Value::Null);
-        assert!(result.get("error").is_none(), "shutdown failed: {result}");
-        self.notify("exit", Value::Null);
-        wait_exit(&mut self.child)
+    pub fn shutdown(self) -> i32 {
+        let status = self.client.shutdown().expect("shutdown and exit");
+        status.code().unwrap_or(-1)
     }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn wait_exit(child: &mut Child) -> i32 {
-    // `wait` blocks on the process; a watchdog thread kills it if it hangs.
-    let pid = child.id();
-    let (done_tx, done_rx) = mpsc::channel::<()>();
-    let watchdog = std::thread::spawn(move || {
-        if done_rx.recv_timeout(TIMEOUT).is_err() {
-            let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
-        }
-    });
-    let status = child.wait().expect("wait for symdex");
-    let _ = done_tx.send(());
-    let _ = watchdog.join();
-    status.code().unwrap_or(-1)
-}
-
-fn read_message(reader: &mut impl BufRead) -> Option<Value> {
-    let mut length = None;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).ok()? == 0 {
-            return None;
-        }
-        let line = line.trim_end();
-        if line.is_empty() {
-            break;
-        }
-        if let Some(v) = line.strip_prefix("Content-Length:") {
-            length = v.trim().parse().ok();
-        }
-    }
-    let mut body = vec![0; length?];
-    reader.read_exact(&mut body).ok()?;
-    serde_json::from_slice(&body).ok()
 }
 
 pub fn uri(path: &Path) -> String {
-    format!("file://{}", path.display()).replace(' ', "%20")
+    symdex::lsp_client::file_uri(path)
 }
 
 pub fn path_of(uri: &str) -> PathBuf {
