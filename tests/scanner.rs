@@ -139,7 +139,8 @@ fn one_worker_and_many_find_the_same_files_and_symbols() {
     let root = dir.path();
     for d in 0..12 {
         for f in 0..9 {
-            let text = format!("def fn_{d}_{f}(x):\n    return helper_{f}(x)\n\nclass C{d}{f}:\n    def m(self): pass\n");
+            let text =
+                format!("def fn_{d}_{f}(x):\n    return helper_{f}(x)\n\nclass C{d}{f}:\n    def m(self): pass\n");
             write(root, &format!("pkg{d}/sub{}/m{f}.py", f % 3), text.as_bytes());
         }
     }

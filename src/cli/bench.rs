@@ -144,7 +144,13 @@ fn bench_corpus(exe: &Path, name: &str, dir: &Path, options: &BenchOptions) -> a
     Ok(result)
 }
 
-fn server_latencies(exe: &Path, dir: &Path, cache: &Path, options: &BenchOptions, result: &mut CorpusResult) -> anyhow::Result<()> {
+fn server_latencies(
+    exe: &Path,
+    dir: &Path,
+    cache: &Path,
+    options: &BenchOptions,
+    result: &mut CorpusResult,
+) -> anyhow::Result<()> {
     let mut cmd = Command::new(exe);
     cmd.arg("lsp").env("SYMDEX_CACHE_DIR", cache).env("RUST_LOG", "error").stderr(Stdio::null());
     let mut client = LspClient::spawn(cmd, Duration::from_secs(1800))?;
@@ -164,7 +170,8 @@ fn server_latencies(exe: &Path, dir: &Path, cache: &Path, options: &BenchOptions
     result.workspace_symbol = latency(&mut times);
     times.clear();
     for (path, line, character) in &sample.positions {
-        let params = json!({"textDocument": {"uri": file_uri(path)}, "position": {"line": line, "character": character}});
+        let params =
+            json!({"textDocument": {"uri": file_uri(path)}, "position": {"line": line, "character": character}});
         let t = Instant::now();
         client.request("textDocument/definition", params)?;
         times.push(t.elapsed());
@@ -243,10 +250,10 @@ impl Sample {
             let name = &names[rng.usize(..names.len())];
             let chars: Vec<char> = name.chars().collect();
             let query = match queries.len() % 4 {
-                0 => name.clone(),                                            // exact
-                1 => chars[..chars.len().min(3)].iter().collect(),            // prefix
+                0 => name.clone(),                                                                    // exact
+                1 => chars[..chars.len().min(3)].iter().collect(),                                    // prefix
                 2 => chars.iter().enumerate().filter(|(i, _)| i % 2 == 0).map(|(_, c)| *c).collect(), // fuzzy
-                _ => format!("qz{}xv", rng.u32(..1_000_000)),               // miss
+                _ => format!("qz{}xv", rng.u32(..1_000_000)),                                         // miss
             };
             queries.push(query);
         }
@@ -320,11 +327,17 @@ fn peak_rss_mb(pid: u32) -> Option<f64> {
 fn machine() -> Value {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|c| c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned()))
+        .and_then(|c| {
+            c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
         .unwrap_or_default();
     let mem = std::fs::read_to_string("/proc/meminfo")
         .ok()
-        .and_then(|m| m.lines().next().map(|l| l.split_whitespace().nth(1).unwrap_or("0").parse::<f64>().unwrap_or(0.0) / 1024.0 / 1024.0))
+        .and_then(|m| {
+            m.lines()
+                .next()
+                .map(|l| l.split_whitespace().nth(1).unwrap_or("0").parse::<f64>().unwrap_or(0.0) / 1024.0 / 1024.0)
+        })
         .unwrap_or(0.0);
     json!({"cpu": cpu, "cores": std::thread::available_parallelism().map_or(0, |n| n.get()), "memory_gib": mem.round()})
 }
