@@ -10,7 +10,7 @@ use tree_sitter::{InputEdit, Point, Tree};
 
 use crate::lang::Lang;
 use crate::parser::{Extractor, ParseError};
-use crate::symbol::Symbol;
+use crate::symbol::{Pos, Span, Symbol};
 
 /// How `character` offsets count.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -64,22 +64,64 @@ impl Document {
         self.rope.to_string()
     }
 
-    /// Applies changes in order, editing the tree for each, then reparses incrementally once.
+    /// Applies changes in order, editing the tree for each, then reparses incrementally once. A
+    /// single ranged change (typing) re-extracts only the tags around what changed.
     pub fn apply(&mut self, changes: &[Change], version: i32, encoding: Encoding, extractor: &mut Extractor) {
+        let mut edits = Vec::with_capacity(changes.len());
         for change in changes {
             match change.range {
                 None => {
                     self.rope = Rope::from_str(&change.text);
                     self.tree = None;
+                    edits.clear();
                 }
-                Some((start, end)) => self.apply_range(start, end, &change.text, encoding),
+                Some((start, end)) => edits.push(self.apply_range(start, end, &change.text, encoding)),
             }
         }
         self.version = version;
-        self.reparse(extractor);
+        match (edits.as_slice(), self.lang) {
+            ([edit], Some(lang)) if self.tree.is_some() => self.reparse_around(lang, edit, extractor),
+            _ => self.reparse(extractor),
+        }
     }
 
-    fn apply_range(&mut self, start: LineCol, end: LineCol, text: &str, encoding: Encoding) {
+    /// Reparses after one edit and re-extracts only where the tree or the text changed.
+    fn reparse_around(&mut self, lang: Lang, edit: &Edit, extractor: &mut Extractor) {
+        let Some(old_tree) = self.tree.take() else { return self.reparse(extractor) };
+        let source = self.text();
+        let tree = match extractor.parse(lang, source.as_bytes(), Some(&old_tree)) {
+            Ok(tree) => tree,
+            Err(e) => {
+                tracing::warn!("document parse failed: {e}; keeping previous symbols");
+                return;
+            }
+        };
+        let (mut lo, mut hi) = (edit.input.start_byte, edit.input.new_end_byte);
+        for changed in old_tree.changed_ranges(&tree) {
+            lo = lo.min(changed.start_byte);
+            hi = hi.max(changed.end_byte);
+        }
+        // Symbols touching [lo, hi] are re-extracted; the query range is one byte wider on each
+        // side so that every node touching it is seen again.
+        let lo_pos = self.pos_at(lo);
+        let hi_pos = self.pos_at(hi);
+        let kept: Vec<Symbol> = std::mem::take(&mut self.symbols)
+            .into_iter()
+            .map(|s| edit.shift_symbol(s))
+            .filter(|s| s.range.end < lo_pos || s.range.start > hi_pos)
+            .collect();
+        let range = lo.saturating_sub(1)..(hi + 1).min(source.len().max(1));
+        self.symbols = extractor.extract_incremental(lang, &tree, source.as_bytes(), range, kept);
+        self.tree = Some(tree);
+    }
+
+    fn pos_at(&self, byte: usize) -> Pos {
+        let utf16 = self.position(byte, Encoding::Utf16);
+        let utf8 = self.position(byte, Encoding::Utf8);
+        Pos { line: utf8.line, col: utf8.character, col16: utf16.character }
+    }
+
+    fn apply_range(&mut self, start: LineCol, end: LineCol, text: &str, encoding: Encoding) -> Edit {
         let mut start_byte = self.offset(start, encoding);
         let mut end_byte = self.offset(end, encoding);
         if end_byte < start_byte {
@@ -87,22 +129,25 @@ impl Document {
         }
         let start_point = self.point(start_byte);
         let old_end_point = self.point(end_byte);
+        let (start_pos, old_end) = (self.pos_at(start_byte), self.pos_at(end_byte));
         let start_char = self.rope.byte_to_char(start_byte);
         let end_char = self.rope.byte_to_char(end_byte);
         self.rope.remove(start_char..end_char);
         self.rope.insert(start_char, text);
         let new_end_byte = start_byte + text.len();
         let new_end_point = self.point(new_end_byte);
+        let input = InputEdit {
+            start_byte,
+            old_end_byte: end_byte,
+            new_end_byte,
+            start_position: start_point,
+            old_end_position: old_end_point,
+            new_end_position: new_end_point,
+        };
         if let Some(tree) = &mut self.tree {
-            tree.edit(&InputEdit {
-                start_byte,
-                old_end_byte: end_byte,
-                new_end_byte,
-                start_position: start_point,
-                old_end_position: old_end_point,
-                new_end_position: new_end_point,
-            });
+            tree.edit(&input);
         }
+        Edit { input, start: start_pos, old_end, new_end: self.pos_at(new_end_byte) }
     }
 
     fn reparse(&mut self, extractor: &mut Extractor) {
@@ -134,6 +179,40 @@ impl Document {
     fn point(&self, byte: usize) -> Point {
         let line = self.rope.byte_to_line(byte);
         Point { row: line, column: byte - self.rope.line_to_byte(line) }
+    }
+}
+
+/// One applied text edit, in tree-sitter's terms and in symbol positions.
+struct Edit {
+    input: InputEdit,
+    start: Pos,
+    old_end: Pos,
+    new_end: Pos,
+}
+
+impl Edit {
+    /// Where a position from before the edit is after it (inside the replaced text: its end).
+    fn shift(&self, p: Pos) -> Pos {
+        if p < self.start {
+            return p;
+        }
+        if p < self.old_end {
+            return self.new_end;
+        }
+        if p.line == self.old_end.line {
+            return Pos {
+                line: self.new_end.line,
+                col: self.new_end.col + (p.col - self.old_end.col),
+                col16: self.new_end.col16 + (p.col16 - self.old_end.col16),
+            };
+        }
+        Pos { line: p.line - self.old_end.line + self.new_end.line, ..p }
+    }
+
+    fn shift_symbol(&self, mut s: Symbol) -> Symbol {
+        s.range = Span { start: self.shift(s.range.start), end: self.shift(s.range.end) };
+        s.name_range = Span { start: self.shift(s.name_range.start), end: self.shift(s.name_range.end) };
+        s
     }
 }
 
@@ -224,6 +303,55 @@ mod tests {
         assert_eq!(names, ["added", "new_name"]);
         // The incremental tree matches a fresh parse.
         let fresh = Document::open(&doc.text(), Some(Lang::Rust), 3, &mut ex);
+        assert_eq!(fresh.symbols, doc.symbols);
+        let fresh = Document::open(&doc.text(), Some(Lang::Rust), 3, &mut ex);
         assert_eq!(fresh.tree().unwrap().root_node().to_sexp(), doc.tree().unwrap().root_node().to_sexp());
+    }
+
+    /// Typing re-extracts only around the edit: after any sequence of random edits the symbols
+    /// must equal a from-scratch extraction of the final text.
+    #[test]
+    fn incremental_extraction_equals_full_extraction_after_random_edits() {
+        const SAMPLES: &[(Lang, &str)] = &[
+            (Lang::Rust, "mod m {\n    pub struct S { a: u32 }\n    impl S {\n        fn f(&self) -> u32 { g(self.a) }\n    }\n}\nfn g(x: u32) -> u32 { x }\nconst K: u32 = 1;\n"),
+            (Lang::Python, "class A:\n    def f(self):\n        return g(1)\n\ndef g(x):\n    return x\n\nK = 1\n"),
+            (Lang::TypeScript, "export class A {\n  f(): number { return g(1); }\n}\nfunction g(x: number) { return x; }\ninterface I { m(): void }\n"),
+            (Lang::C, "struct s { int a; };\nstatic int g(int x) { return x; }\nint main(void) { return g(1); }\n"),
+            (Lang::Go, "package p\n\ntype T struct{ A int }\n\nfunc (t T) M() int { return g(t.A) }\n\nfunc g(x int) int { return x }\n"),
+        ];
+        const SNIPPETS: &[&str] = &[
+            "x",
+            "fn h() {}\n",
+            "def h():\n    pass\n",
+            "class B:\n",
+            "{",
+            "}",
+            "(",
+            "\n",
+            " ",
+            "é😀",
+            "func",
+            "struct",
+            "return q(2);",
+            "\n\n",
+        ];
+        let mut rng = fastrand::Rng::with_seed(42);
+        let mut ex = Extractor::new();
+        for &(lang, text) in SAMPLES {
+            let mut doc = Document::open(text, Some(lang), 1, &mut ex);
+            for version in 2..120 {
+                let rope = doc.rope();
+                let len = rope.len_chars();
+                let a = rng.usize(..=len);
+                let b = (a + rng.usize(..4)).min(len);
+                let (start, end) = (rope.char_to_byte(a), rope.char_to_byte(b));
+                let inserted = if rng.bool() { SNIPPETS[rng.usize(..SNIPPETS.len())] } else { "" };
+                let range = (doc.position(start, Encoding::Utf16), doc.position(end, Encoding::Utf16));
+                let change = Change { range: Some(range), text: inserted.to_owned() };
+                doc.apply(&[change], version, Encoding::Utf16, &mut ex);
+                let fresh = Document::open(&doc.text(), Some(lang), version, &mut ex);
+                assert_eq!(doc.symbols, fresh.symbols, "{lang:?} after edit {version}: {:?}", doc.text());
+            }
+        }
     }
 }

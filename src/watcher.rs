@@ -423,8 +423,7 @@ mod tests {
             workers: 1,
             max_file_size: 1 << 20,
             exclude: vec!["*.gen.py".into()],
-            follow_symlinks: false,
-            count_ignored: false,
+            ..ScanConfig::from_config(&Default::default())
         }
     }
 

@@ -9,7 +9,14 @@ use std::sync::Mutex;
 use symdex::scanner::{self, CancelToken, NoReuse, ScanConfig, ScanStats};
 
 fn config(workers: usize) -> ScanConfig {
-    ScanConfig { workers, max_file_size: 1024, exclude: Vec::new(), follow_symlinks: false, count_ignored: true }
+    ScanConfig {
+        workers,
+        max_file_size: 1024,
+        exclude: Vec::new(),
+        follow_symlinks: false,
+        count_ignored: true,
+        priority_dirs: Vec::new(),
+    }
 }
 
 /// Scans `root` and returns the indexed paths (relative) with the stats.
@@ -161,4 +168,23 @@ fn a_cancelled_scan_stops_between_files() {
     let stats = scanner::scan(dir.path(), &config(2), &cancel, &NoReuse, &|_| panic!("nothing indexed"), &|_| {});
     assert!(stats.cancelled);
     assert_eq!(stats.files_indexed, 0);
+}
+
+#[test]
+fn files_near_open_documents_are_indexed_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "big/huge.py", "def big(): pass\n".repeat(50).as_bytes());
+    for i in 0..5 {
+        write(root, &format!("here/m{i}.py"), b"def small(): pass\n");
+    }
+    let mut cfg = config(1);
+    cfg.max_file_size = 1 << 20;
+    cfg.priority_dirs = vec![root.join("here")];
+    let order = Mutex::new(Vec::new());
+    let sink = |file: scanner::IndexedFile| order.lock().unwrap().push(file.path);
+    scanner::scan(root, &cfg, &CancelToken::new(), &NoReuse, &sink, &|_| {});
+    let order = order.into_inner().unwrap();
+    assert_eq!(order.len(), 6);
+    assert!(order[..5].iter().all(|p| p.starts_with(root.join("here"))), "{order:?}");
 }

@@ -463,6 +463,15 @@ mod differential {
         }
     }
 
+    /// A rename over a file of the same size written in the same timestamp tick: equal size and
+    /// mtime, different content.
+    #[test]
+    fn a_rename_over_a_file_written_in_the_same_tick() {
+        for _ in 0..5 {
+            run(&[Op::Rename(0, 2)]);
+        }
+    }
+
     #[test]
     fn a_file_edited_on_disk_while_open_then_closed() {
         run(&[Op::Open(0, 1), Op::Write(0, 2), Op::Close(0), Op::Write(0, 3)]);

@@ -40,6 +40,12 @@ pub const ENV_CACHE_DIR: &str = "SYMDEX_CACHE_DIR";
 /// its mtime moving (coarse timestamps): its entry is checked by content hash on the next load.
 const RACY_WINDOW_NS: u128 = 5_000_000_000;
 
+/// Whether a file modified at `mtime_ns` is too recent for its mtime to prove its content: another
+/// write (or a rename over it) within the filesystem's timestamp granularity would look the same.
+pub fn is_racy(mtime_ns: u128) -> bool {
+    mtime_ns == 0 || mtime_ns + RACY_WINDOW_NS > crate::scanner::now_ns()
+}
+
 /// Stores of roots that no longer exist are removed once this old.
 const ORPHAN_AGE: Duration = Duration::from_secs(24 * 3600);
 
@@ -440,8 +446,7 @@ impl Racy {
 
     /// Records a file just read from disk with `stamp`.
     pub fn note(&self, path: &Path, stamp: &Stamp) {
-        let now = crate::scanner::now_ns();
-        if stamp.mtime_ns == 0 || stamp.mtime_ns + RACY_WINDOW_NS > now {
+        if is_racy(stamp.mtime_ns) {
             self.0.insert(path.to_path_buf(), ());
         } else if !self.0.is_empty() {
             self.0.remove(path);

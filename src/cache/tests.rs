@@ -6,7 +6,7 @@ use crate::index::{FileUpdate, Index};
 use crate::scanner::{self, CancelToken, NoReuse, ScanConfig, ScanStats};
 
 fn config() -> ScanConfig {
-    ScanConfig { workers: 2, max_file_size: 1 << 20, exclude: Vec::new(), follow_symlinks: false, count_ignored: false }
+    ScanConfig { workers: 2, max_file_size: 1 << 20, ..ScanConfig::from_config(&Default::default()) }
 }
 
 /// Writes `text` to `root/path` with an mtime an hour ago (so the entry is not racy).

@@ -1,6 +1,7 @@
 //! The command line: `symdex [lsp]`, `symdex index`, `symdex symbols`, `symdex bench`.
 
 mod bench;
+mod export;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -52,6 +53,16 @@ enum Command {
         /// Maximum number of results.
         #[arg(long, default_value_t = crate::config::DEFAULT_RESULT_LIMIT)]
         limit: usize,
+        #[command(flatten)]
+        scan: ScanArgs,
+    },
+    /// Write the index's definitions as a ctags `tags` file or JSON lines (to stdout).
+    Export {
+        /// Folder to index.
+        #[arg(default_value = ".")]
+        root: PathBuf,
+        #[arg(long, value_enum, default_value = "ctags")]
+        format: export::Format,
         #[command(flatten)]
         scan: ScanArgs,
     },
@@ -124,6 +135,7 @@ pub fn main() -> ExitCode {
         Command::Lsp => run_lsp(),
         Command::Index { path, json, scan } => index(&path, json, &scan),
         Command::Symbols { query, root, limit, scan } => symbols(&query, &root, limit, &scan),
+        Command::Export { root, format, scan } => export(&root, format, &scan),
         Command::Bench { corpora, corpus, queries, seed, skip_ctags, markdown, json } => {
             let corpora_dir = corpora
                 .or_else(|| dirs::cache_dir().map(|d| d.join("symdex/corpora")))
@@ -379,6 +391,15 @@ fn write_stats(out: &mut impl Write, root: &Path, s: &ScanStats) -> std::io::Res
             )?;
         }
     }
+    Ok(())
+}
+
+fn export(root: &Path, format: export::Format, args: &ScanArgs) -> anyhow::Result<()> {
+    let root = check_dir(root)?;
+    let Built { index, .. } = build_index(&root, &args.config(), false, args.no_cache);
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    export::write(&index, &root, format, &mut out)?;
+    out.flush()?;
     Ok(())
 }
 

@@ -9,7 +9,7 @@ mod rank;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use dashmap::mapref::entry::Entry;
 use dashmap::DashMap;
@@ -90,7 +90,31 @@ pub struct Index {
     files: DashMap<FileId, Arc<FileEntry>>,
     definitions: DashMap<Name, Vec<FileId>>,
     references: DashMap<Name, Vec<FileId>>,
+    /// Every name ever defined, once, with its letter mask: what fuzzy search scans.
+    name_table: RwLock<Vec<NameSlot>>,
     symbol_count: AtomicUsize,
+}
+
+#[derive(Clone, Copy)]
+struct NameSlot {
+    mask: u64,
+    name: Name,
+}
+
+/// A bit per letter, digit and `_` present in `text` (case-folded): a name can match a fuzzy query
+/// only if its mask includes the query's.
+pub fn char_mask(text: &str) -> u64 {
+    text.bytes().fold(0, |mask, b| {
+        let bit = match b.to_ascii_lowercase() {
+            c @ b'a'..=b'z' => c - b'a',
+            c @ b'0'..=b'9' => 26 + c - b'0',
+            b'_' => 36,
+            b'$' => 37,
+            b'-' => 38,
+            _ => return mask,
+        };
+        mask | 1 << bit
+    })
 }
 
 impl Index {
@@ -227,11 +251,18 @@ impl Index {
         rank::resolve(self, query)
     }
 
-    /// Distinct defined names with the files defining them (a snapshot), for the fuzzy matcher.
-    fn defined_names(&self, mut visit: impl FnMut(Name)) {
-        for entry in self.definitions.iter() {
-            if !entry.value().is_empty() {
-                visit(*entry.key());
+    /// Whether some file defines `name` now.
+    fn is_defined(&self, name: Name) -> bool {
+        self.definitions.get(&name).is_some_and(|ids| !ids.is_empty())
+    }
+
+    /// Visits every name ever defined whose letters include all of `mask`'s ([`char_mask`]), for the
+    /// fuzzy matcher. Names no longer defined are visited too; the caller's lookup drops them.
+    fn candidate_names(&self, mask: u64, mut visit: impl FnMut(Name)) {
+        let table = self.name_table.read().unwrap_or_else(|p| p.into_inner());
+        for slot in table.iter() {
+            if slot.mask & mask == mask {
+                visit(slot.name);
             }
         }
     }
@@ -247,16 +278,29 @@ impl Index {
         for (map, role) in [(&self.definitions, Role::Definition), (&self.references, Role::Reference)] {
             let before = names(old, role);
             let after = names(new, role);
+            let keep_empty = role == Role::Definition;
             for name in before.iter().filter(|n| after.binary_search(n).is_err()) {
+                // Definition entries stay when empty: the name table holds every name ever defined
+                // once, and a vacant entry below means "first time".
                 map.remove_if_mut(name, |_, ids| {
                     ids.retain(|&i| i != id);
-                    ids.is_empty()
+                    ids.is_empty() && !keep_empty
                 });
             }
             for name in after.iter().filter(|n| before.binary_search(n).is_err()) {
-                let mut ids = map.entry(*name).or_default();
-                if !ids.contains(&id) {
-                    ids.push(id);
+                match map.entry(*name) {
+                    Entry::Occupied(mut ids) => {
+                        if !ids.get().contains(&id) {
+                            ids.get_mut().push(id);
+                        }
+                    }
+                    Entry::Vacant(slot) => {
+                        slot.insert(vec![id]);
+                        if keep_empty {
+                            let slot = NameSlot { mask: char_mask(name.as_str()), name: *name };
+                            self.name_table.write().unwrap_or_else(|p| p.into_inner()).push(slot);
+                        }
+                    }
                 }
             }
         }

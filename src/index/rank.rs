@@ -89,33 +89,29 @@ pub(super) fn search(index: &Index, query: &SearchQuery) -> Vec<SymbolRef> {
     }
     let mut matcher = Matcher::new(Config::DEFAULT);
     let atom = Atom::new(text, CaseMatching::Smart, Normalization::Smart, AtomKind::Fuzzy, true);
-    let lower = text.to_lowercase();
     let mut buf = Vec::new();
     let mut names: Vec<(Tier, Reverse<u16>, Name)> = Vec::new();
-    index.defined_names(|name| {
+    index.candidate_names(super::char_mask(text), |name| {
         let candidate = name.as_str();
         let tier = if candidate == text {
             Tier::Exact
-        } else if candidate.len() == text.len() && candidate.to_lowercase() == lower {
+        } else if candidate.len() == text.len() && candidate.eq_ignore_ascii_case(text) {
             Tier::ExactIgnoreCase
         } else if candidate.starts_with(text) {
             Tier::Prefix
         } else if candidate.len() > text.len()
             && candidate.is_char_boundary(text.len())
-            && candidate[..text.len()].to_lowercase() == lower
+            && candidate[..text.len()].eq_ignore_ascii_case(text)
         {
             Tier::PrefixIgnoreCase
         } else {
             Tier::Fuzzy
         };
-        let Some(score) = atom.score(Utf32Str::new(candidate, &mut buf), &mut matcher) else {
-            if tier == Tier::Fuzzy {
-                return;
-            }
-            names.push((tier, Reverse(u16::MAX), name));
+        let score = atom.score(Utf32Str::new(candidate, &mut buf), &mut matcher);
+        if score.is_none() && tier == Tier::Fuzzy || !index.is_defined(name) {
             return;
-        };
-        names.push((tier, Reverse(score), name));
+        }
+        names.push((tier, Reverse(score.unwrap_or(u16::MAX)), name));
     });
     // Keep the best names (a few times the limit, since one name can have many definitions and
     // vendored ones sort after the workspace's own), then rank their symbols.

@@ -88,12 +88,43 @@ impl Extractor {
     /// Runs the tags query over `tree` (parsed from `source`) and returns the file's symbols,
     /// ordered by position, with parents linked.
     pub fn extract(&mut self, lang: Lang, tree: &Tree, source: &[u8]) -> Vec<Symbol> {
+        link(self.collect(lang, tree, source, None))
+    }
+
+    /// Re-extracts only the tags whose nodes intersect `bytes` and merges them with `kept`, the
+    /// still-valid symbols from before an edit (already moved to the new positions). Tags in both
+    /// are taken from the new extraction.
+    pub fn extract_incremental(
+        &mut self,
+        lang: Lang,
+        tree: &Tree,
+        source: &[u8],
+        bytes: std::ops::Range<usize>,
+        kept: Vec<Symbol>,
+    ) -> Vec<Symbol> {
+        let fresh = self.collect(lang, tree, source, Some(bytes));
+        let key = |s: &Symbol| (s.name_range.start, s.name_range.end, s.role == Role::Reference);
+        let fresh_keys: std::collections::HashSet<_> = fresh.iter().map(key).collect();
+        let mut all: Vec<Symbol> = kept.into_iter().filter(|s| !fresh_keys.contains(&key(s))).collect();
+        all.extend(fresh);
+        link(all)
+    }
+
+    /// Runs the query (over `range` only, if given) and returns unlinked symbols.
+    fn collect(
+        &mut self,
+        lang: Lang,
+        tree: &Tree,
+        source: &[u8],
+        range: Option<std::ops::Range<usize>>,
+    ) -> Vec<Symbol> {
         let query = lang.tags_query();
         let tags = TagCaptures::of(query);
         let mut raw: Vec<RawTag> = Vec::new();
         // (name start, name end, is reference) -> index in `raw`: one tag per name node and role,
         // the earliest pattern winning (a method matches both `method` and `function` patterns).
         let mut seen: HashMap<(usize, usize, bool), usize> = HashMap::new();
+        self.cursor.set_byte_range(range.unwrap_or(0..usize::MAX));
         let mut matches = self.cursor.matches(query, tree.root_node(), source);
         while let Some(m) = matches.next() {
             let mut name_node: Option<Node> = None;
@@ -111,16 +142,14 @@ impl Extractor {
             let key = (name_node.start_byte(), name_node.end_byte(), role == Role::Reference);
             let candidate = RawTag {
                 pattern: m.pattern_index,
-                name: text,
-                role,
-                kind,
-                node_range: (node.start_position(), node.end_position(), node.start_byte(), node.end_byte()),
-                name_range: (
-                    name_node.start_position(),
-                    name_node.end_position(),
-                    name_node.start_byte(),
-                    name_node.end_byte(),
-                ),
+                symbol: Symbol {
+                    name: text,
+                    kind,
+                    role,
+                    range: span(source, node),
+                    name_range: span(source, name_node),
+                    parent: NO_PARENT,
+                },
             };
             match seen.get(&key) {
                 Some(&i) if raw[i].pattern <= candidate.pattern => {}
@@ -131,7 +160,7 @@ impl Extractor {
                 }
             }
         }
-        build_symbols(raw, source)
+        raw.into_iter().map(|t| t.symbol).collect()
     }
 
     /// Parses and extracts in one step.
@@ -200,15 +229,9 @@ impl TagCaptures {
     }
 }
 
-type NodeRange = (Point, Point, usize, usize);
-
 struct RawTag {
     pattern: usize,
-    name: Name,
-    role: Role,
-    kind: SymbolKind,
-    node_range: NodeRange,
-    name_range: NodeRange,
+    symbol: Symbol,
 }
 
 fn name_text(source: &[u8], node: Node<'_>) -> Option<Name> {
@@ -221,42 +244,36 @@ fn name_text(source: &[u8], node: Node<'_>) -> Option<Name> {
     Some(Name::new(text))
 }
 
-fn build_symbols(mut raw: Vec<RawTag>, source: &[u8]) -> Vec<Symbol> {
-    // Outer constructs before inner ones at the same start, so parents precede children.
-    raw.sort_by(|a, b| {
-        a.node_range
-            .2
-            .cmp(&b.node_range.2)
-            .then(b.node_range.3.cmp(&a.node_range.3))
-            .then(a.name_range.2.cmp(&b.name_range.2))
+/// Orders symbols by position (outer constructs before inner ones at the same start) and links
+/// each to its innermost enclosing definition or scope.
+fn link(mut symbols: Vec<Symbol>) -> Vec<Symbol> {
+    symbols.sort_by(|a, b| {
+        a.range
+            .start
+            .cmp(&b.range.start)
+            .then(b.range.end.cmp(&a.range.end))
+            .then(a.name_range.start.cmp(&b.name_range.start))
     });
-    let mut symbols = Vec::with_capacity(raw.len());
-    // Stack of (end byte, index) of open definitions/scopes.
-    let mut open: Vec<(usize, u32)> = Vec::new();
-    for tag in raw {
-        let end = tag.node_range.3;
+    // Stack of (end, index) of open definitions/scopes.
+    let mut open: Vec<(Pos, u32)> = Vec::new();
+    for (index, symbol) in symbols.iter_mut().enumerate() {
+        let end = symbol.range.end;
         while open.last().is_some_and(|&(open_end, _)| open_end < end) {
             open.pop();
         }
-        let parent = open.last().map_or(NO_PARENT, |&(_, i)| i);
-        let index = symbols.len() as u32;
-        symbols.push(Symbol {
-            name: tag.name,
-            kind: tag.kind,
-            role: tag.role,
-            range: span(source, tag.node_range),
-            name_range: span(source, tag.name_range),
-            parent,
-        });
-        if tag.role != Role::Reference {
-            open.push((end, index));
+        symbol.parent = open.last().map_or(NO_PARENT, |&(_, i)| i);
+        if symbol.role != Role::Reference {
+            open.push((end, index as u32));
         }
     }
     symbols
 }
 
-fn span(source: &[u8], (start, end, start_byte, end_byte): NodeRange) -> Span {
-    Span { start: pos(source, start, start_byte), end: pos(source, end, end_byte) }
+fn span(source: &[u8], node: Node<'_>) -> Span {
+    Span {
+        start: pos(source, node.start_position(), node.start_byte()),
+        end: pos(source, node.end_position(), node.end_byte()),
+    }
 }
 
 /// Builds a [`Pos`] from a tree-sitter point and its byte offset, counting UTF-16 units on the line.

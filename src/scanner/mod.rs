@@ -39,6 +39,8 @@ pub struct ScanConfig {
     pub follow_symlinks: bool,
     /// Count entries dropped by ignore rules (one extra directory read per directory).
     pub count_ignored: bool,
+    /// Files under these directories are indexed first (where the user is working).
+    pub priority_dirs: Vec<PathBuf>,
 }
 
 impl ScanConfig {
@@ -49,6 +51,7 @@ impl ScanConfig {
             exclude: config.exclude.clone(),
             follow_symlinks: config.follow_symlinks,
             count_ignored: false,
+            priority_dirs: Vec::new(),
         }
     }
 }
@@ -288,7 +291,8 @@ pub fn mtime_ns(metadata: &std::fs::Metadata) -> u128 {
     metadata.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos())
 }
 
-/// Phase two: index `candidates` (sorted here, largest first) on a fixed pool of workers.
+/// Phase two: index `candidates` on a fixed pool of workers: files under the priority directories
+/// first, then largest first so that no worker is left with a big file at the end.
 pub fn index_files(
     candidates: &mut [Candidate],
     config: &ScanConfig,
@@ -298,7 +302,8 @@ pub fn index_files(
     progress: &(dyn Fn(Progress) + Sync),
     stats: &mut ScanStats,
 ) {
-    candidates.sort_unstable_by(|a, b| b.size.cmp(&a.size).then_with(|| a.path.cmp(&b.path)));
+    let urgent = |c: &Candidate| config.priority_dirs.iter().any(|d| c.path.starts_with(d));
+    candidates.sort_by_cached_key(|c| (!urgent(c), std::cmp::Reverse(c.size), c.path.clone()));
     let candidates: &[Candidate] = candidates;
     let total = candidates.len();
     let next = AtomicUsize::new(0);

@@ -28,8 +28,9 @@ pub(super) fn not_a_file(uri: &Uri) -> Error {
 }
 
 impl Backend {
-    /// The text and tree of a document: the open buffer, else the file on disk.
-    pub(super) fn source(&self, uri: &Uri) -> Result<Source> {
+    /// The text and tree of a document: the open buffer, else the file on disk (parsed only when
+    /// `parse` is set).
+    pub(super) fn source(&self, uri: &Uri, parse: bool) -> Result<Source> {
         if let Some(doc) = self.docs.get(uri) {
             return Ok(Source {
                 path: proto::path(uri),
@@ -46,7 +47,7 @@ impl Backend {
             return Err(Error::invalid_params(format!("{} is binary or too large", path.display())));
         }
         let text = String::from_utf8_lossy(&bytes).into_owned();
-        let (tree, symbols) = match Lang::from_path(&path) {
+        let (tree, symbols) = match Lang::from_path(&path).filter(|_| parse) {
             Some(lang) => with_extractor(|ex| match ex.parse(lang, text.as_bytes(), None) {
                 Ok(tree) => {
                     let symbols = ex.extract(lang, &tree, text.as_bytes());
@@ -61,10 +62,14 @@ impl Backend {
 
     /// The name under the cursor and a definition query for it.
     fn query_at(&self, params: &TextDocumentPositionParams) -> Result<Option<DefinitionQuery>> {
-        let source = self.source(&params.text_document.uri)?;
-        let Some(tree) = &source.tree else { return Ok(None) };
+        // Files that are not open are not parsed: the name under the cursor is found lexically.
+        let source = self.source(&params.text_document.uri, false)?;
         let offset = document::offset(&source.rope, proto::line_col(params.position), self.encoding());
-        let Some((name, _)) = identifier_at(tree, source.text.as_bytes(), offset) else { return Ok(None) };
+        let name = match &source.tree {
+            Some(tree) => identifier_at(tree, source.text.as_bytes(), offset).map(|(name, _)| name),
+            None => word_at(&source.text, offset),
+        };
+        let Some(name) = name else { return Ok(None) };
         let at = document::position(&source.rope, offset, Encoding::Utf8);
         Ok(Some(DefinitionQuery {
             name,
@@ -132,6 +137,17 @@ impl Backend {
     }
 }
 
+/// The identifier-like word around byte `offset` (letters, digits, `_`, `$`), if any.
+fn word_at(text: &str, offset: usize) -> Option<String> {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_' || c == '$';
+    let offset = offset.min(text.len());
+    let start = text[..offset].char_indices().rev().take_while(|&(_, c)| is_word(c)).last().map_or(offset, |(i, _)| i);
+    let end = text[offset..].char_indices().find(|&(_, c)| !is_word(c)).map_or(text.len(), |(i, _)| offset + i);
+    let word = &text[start..end];
+    let first = word.chars().next()?;
+    (!first.is_ascii_digit()).then(|| word.to_owned())
+}
+
 /// Module names a file imports, read from its import-like lines (a language-agnostic heuristic:
 /// every word on a line starting with an import keyword).
 fn imports(text: &str) -> Vec<String> {
@@ -148,4 +164,20 @@ fn imports(text: &str) -> Vec<String> {
     out.sort_unstable();
     out.dedup();
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn word_at_finds_identifiers_around_the_cursor() {
+        let text = "let café_x = foo.bar_baz(1);";
+        assert_eq!(word_at(text, 4).as_deref(), Some("café_x"));
+        assert_eq!(word_at(text, text.find("bar").unwrap() + 2).as_deref(), Some("bar_baz"));
+        // Just after a word still names it; between non-word characters names nothing.
+        assert_eq!(word_at(text, text.find('(').unwrap()).as_deref(), Some("bar_baz"));
+        assert_eq!(word_at(text, text.find('1').unwrap()), None);
+        assert_eq!(word_at("a = (1)", 5), None);
+    }
 }

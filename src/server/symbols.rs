@@ -54,7 +54,7 @@ impl Backend {
         if let Some(file) = self.index.file(&path) {
             return Ok(file.symbols.clone());
         }
-        let source = self.source(uri)?;
+        let source = self.source(uri, true)?;
         Ok(source.symbols)
     }
 }

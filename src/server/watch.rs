@@ -271,7 +271,14 @@ fn prepare(index: &Index, plan: &Plan) -> Prepared {
         .filter(|c| match index.file(&c.path) {
             // Open documents win: the editor's buffer is the truth.
             Some(f) if f.origin == Origin::Editor => false,
-            Some(f) if f.stamp.hash != [0; 32] && f.stamp.size == c.size && f.stamp.mtime_ns == c.mtime_ns => {
+            // An equal size and mtime prove nothing for a file modified moments ago (a rename
+            // over a file written in the same timestamp tick): those go on to the hash check.
+            Some(f)
+                if f.stamp.hash != [0; 32]
+                    && f.stamp.size == c.size
+                    && f.stamp.mtime_ns == c.mtime_ns
+                    && !crate::cache::is_racy(c.mtime_ns) =>
+            {
                 unchanged += 1;
                 false
             }

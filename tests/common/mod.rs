@@ -19,6 +19,9 @@ pub const TIMEOUT: Duration = Duration::from_secs(60);
 /// The editor stand-in: an [`LspClient`] whose failures fail the test.
 pub struct Server {
     client: LspClient,
+    /// A private persistent-index directory unless the test chose one, so tests never write to
+    /// the user's cache and never see each other's stores.
+    _cache: Option<tempfile::TempDir>,
 }
 
 impl Deref for Server {
@@ -42,7 +45,13 @@ impl Server {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        Server { client: LspClient::spawn(cmd, TIMEOUT).expect("spawn symdex") }
+        let mut cache = None;
+        if !env.iter().any(|(k, _)| *k == "SYMDEX_CACHE_DIR") {
+            let dir = tempfile::tempdir().expect("cache dir");
+            cmd.env("SYMDEX_CACHE_DIR", dir.path());
+            cache = Some(dir);
+        }
+        Server { client: LspClient::spawn(cmd, TIMEOUT).expect("spawn symdex"), _cache: cache }
     }
 
     pub fn spawn() -> Server {
