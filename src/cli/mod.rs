@@ -14,7 +14,7 @@ use tracing_subscriber::EnvFilter;
 
 use crate::cache::{Cache, CacheStats, Racy, Warm};
 use crate::config::Config;
-use crate::index::{FileUpdate, Index, Origin, SearchQuery};
+use crate::index::{Index, SearchQuery};
 use crate::scanner::{self, CancelToken, Progress, ScanConfig, ScanStats};
 
 #[derive(Parser, Debug)]
@@ -234,13 +234,7 @@ fn build_index(root: &Path, config: &Config, show_progress: bool, no_cache: bool
     scan_config.count_ignored = true;
     let sink = |file: scanner::IndexedFile| {
         racy.note(&file.path, &file.stamp);
-        index.upsert(FileUpdate {
-            path: file.path,
-            lang: file.lang,
-            symbols: file.symbols,
-            origin: Origin::Disk,
-            stamp: file.stamp,
-        });
+        index.upsert(file.into_update());
     };
     let bar = (show_progress && std::io::stderr().is_terminal()).then(|| {
         let bar = indicatif::ProgressBar::new(0);

@@ -92,6 +92,19 @@ pub struct IndexedFile {
     pub stamp: Stamp,
 }
 
+impl IndexedFile {
+    /// The index update for a file read from disk.
+    pub fn into_update(self) -> crate::index::FileUpdate {
+        crate::index::FileUpdate {
+            path: self.path,
+            lang: self.lang,
+            symbols: self.symbols,
+            origin: crate::index::Origin::Disk,
+            stamp: self.stamp,
+        }
+    }
+}
+
 /// Why a file was not indexed.
 #[derive(Debug, thiserror::Error)]
 pub enum Skip {

@@ -71,13 +71,7 @@ impl Backend {
         match with_extractor(|ex| scanner::index_path(ex, path, max)) {
             Ok(file) => {
                 self.racy.note(&file.path, &file.stamp);
-                self.index.upsert(FileUpdate {
-                    path: file.path,
-                    lang: file.lang,
-                    symbols: file.symbols,
-                    origin: Origin::Disk,
-                    stamp: file.stamp,
-                });
+                self.index.upsert(file.into_update());
             }
             Err(skip) => {
                 tracing::debug!("not indexed: {skip}");

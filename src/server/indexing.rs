@@ -17,9 +17,9 @@ use tower_lsp_server::ls_types::{MessageType, ProgressToken};
 use tower_lsp_server::{Bounded, NotCancellable, OngoingProgress};
 
 use super::watch::SaveRequest;
-use super::{Backend, Live};
+use super::{proto, Backend, Live};
 use crate::cache::{CacheStats, LoadStatus, Warm};
-use crate::index::{FileUpdate, Origin};
+use crate::index::Origin;
 use crate::scanner::{self, Progress, ScanStats};
 
 /// What the last indexing run of a root did.
@@ -38,19 +38,22 @@ impl Backend {
     /// `warm`, symbols of unchanged files come from the store; without, every file is parsed.
     pub(super) fn index_roots(&self, roots: Vec<PathBuf>, warm: bool) -> JoinHandle<()> {
         let Some(live) = self.live.get().cloned() else { return tokio::spawn(async {}) };
+        // Files next to the documents the user has open are indexed first.
+        let near: Vec<PathBuf> =
+            self.docs.iter().filter_map(|d| proto::path(d.key())?.parent().map(Path::to_path_buf)).collect();
         tokio::spawn(async move {
             let _running = live.indexing.lock().await;
             for root in roots {
                 if live.cancel.is_cancelled() {
                     break;
                 }
-                index_root(&live, &root, warm).await;
+                index_root(&live, &root, warm, &near).await;
             }
         })
     }
 }
 
-async fn index_root(live: &Live, root: &Path, warm: bool) {
+async fn index_root(live: &Live, root: &Path, warm: bool, near: &[PathBuf]) {
     let started = Instant::now();
     let title = format!("symdex: indexing {}", root.display());
     let watching = {
@@ -73,7 +76,8 @@ async fn index_root(live: &Live, root: &Path, warm: bool) {
     let (tx, rx) = mpsc::unbounded_channel::<Progress>();
     let scan = {
         let (index, racy, store) = (live.index.clone(), live.racy.clone(), store.clone());
-        let (root, config, cancel) = (root.to_path_buf(), live.scan_config.clone(), live.cancel.clone());
+        let (root, mut config, cancel) = (root.to_path_buf(), live.scan_config.clone(), live.cancel.clone());
+        config.priority_dirs = near.to_vec();
         tokio::task::spawn_blocking(move || {
             let seen: Mutex<HashSet<PathBuf>> = Mutex::new(HashSet::new());
             let sink = |file: scanner::IndexedFile| {
@@ -81,13 +85,7 @@ async fn index_root(live: &Live, root: &Path, warm: bool) {
                 if had_files {
                     seen.lock().unwrap_or_else(|p| p.into_inner()).insert(file.path.clone());
                 }
-                index.upsert(FileUpdate {
-                    path: file.path,
-                    lang: file.lang,
-                    symbols: file.symbols,
-                    origin: Origin::Disk,
-                    stamp: file.stamp,
-                });
+                index.upsert(file.into_update());
             };
             let progress = |p: Progress| {
                 let _ = tx.send(p);

@@ -22,7 +22,7 @@ use tower_lsp_server::ls_types::*;
 use super::indexing::{begin_progress, forward_progress};
 use super::{Backend, Live};
 use crate::cache::{Cache, Racy};
-use crate::index::{FileUpdate, Index, Origin};
+use crate::index::{Index, Origin};
 use crate::scanner::{self, Candidate, IndexedFile, Progress, Reuse, ScanStats};
 use crate::watcher::{Batch, Plan};
 
@@ -182,13 +182,7 @@ async fn apply(live: &Live, batch: Batch) -> IndexChangedParams {
                 let before = index.file(&file.path).map(|f| f.stamp.hash);
                 let path = file.path.clone();
                 let content_changed = before != Some(file.stamp.hash);
-                let applied = index.upsert(FileUpdate {
-                    path: file.path,
-                    lang: file.lang,
-                    symbols: file.symbols,
-                    origin: Origin::Disk,
-                    stamp: file.stamp,
-                });
+                let applied = index.upsert(file.into_update());
                 if applied && content_changed {
                     changed.lock().unwrap_or_else(|p| p.into_inner()).push(path);
                 } else {
