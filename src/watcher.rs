@@ -22,7 +22,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
-use ignore::overrides::OverrideBuilder;
 use ignore::WalkBuilder;
 use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher as _};
 
@@ -258,19 +257,7 @@ impl State {
 
     /// A walker with the scanner's rules, starting at `start` inside `root`.
     fn builder(&self, start: &Path, root: &Path) -> WalkBuilder {
-        let config = &self.config;
-        let mut builder = WalkBuilder::new(start);
-        builder.follow_links(config.follow_symlinks).hidden(true).parents(true);
-        if !config.exclude.is_empty() {
-            let mut overrides = OverrideBuilder::new(root);
-            for pattern in &config.exclude {
-                let _ = overrides.add(&format!("!{pattern}"));
-            }
-            if let Ok(o) = overrides.build() {
-                builder.overrides(o);
-            }
-        }
-        builder
+        crate::scanner::walk_builder(start, root, &self.config)
     }
 
     /// Whether the scanner would visit `path`: its directory is included and lists it.

@@ -165,23 +165,8 @@ pub fn scan(
 /// Phase one: enumerate and filter. Returns the files to index and the walk's counts.
 pub fn walk(root: &Path, config: &ScanConfig, cancel: &CancelToken) -> (Vec<Candidate>, ScanStats) {
     let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-    let mut builder = WalkBuilder::new(root);
-    builder.threads(config.workers.max(1)).follow_links(config.follow_symlinks).hidden(true).parents(true);
-    if !config.exclude.is_empty() {
-        let mut overrides = OverrideBuilder::new(root);
-        for pattern in &config.exclude {
-            // Overrides are whitelists; a leading `!` turns a glob into an exclude.
-            if let Err(e) = overrides.add(&format!("!{pattern}")) {
-                tracing::warn!("ignoring invalid exclude pattern {pattern:?}: {e}");
-            }
-        }
-        match overrides.build() {
-            Ok(o) => {
-                builder.overrides(o);
-            }
-            Err(e) => tracing::warn!("ignoring exclude patterns: {e}"),
-        }
-    }
+    let mut builder = walk_builder(root, root, config);
+    builder.threads(config.workers.max(1));
     let shared = Mutex::new((Vec::new(), ScanStats::default()));
     let children = AtomicUsize::new(0);
     builder.build_parallel().run(|| {
@@ -203,6 +188,30 @@ pub fn walk(root: &Path, config: &ScanConfig, cancel: &CancelToken) -> (Vec<Cand
         stats.skipped.ignored = children.load(Ordering::Relaxed).saturating_sub(seen);
     }
     (candidates, stats)
+}
+
+/// A walker with the scanner's rules (ignore files as ripgrep applies them, hidden files, user
+/// excludes rooted at the workspace `root`, symlink policy), starting at `start` inside `root`.
+/// The watcher uses it too, so that both always agree on what is included.
+pub fn walk_builder(start: &Path, root: &Path, config: &ScanConfig) -> WalkBuilder {
+    let mut builder = WalkBuilder::new(start);
+    builder.follow_links(config.follow_symlinks).hidden(true).parents(true);
+    if !config.exclude.is_empty() {
+        let mut overrides = OverrideBuilder::new(root);
+        for pattern in &config.exclude {
+            // Overrides are whitelists; a leading `!` turns a glob into an exclude.
+            if let Err(e) = overrides.add(&format!("!{pattern}")) {
+                tracing::warn!("ignoring invalid exclude pattern {pattern:?}: {e}");
+            }
+        }
+        match overrides.build() {
+            Ok(o) => {
+                builder.overrides(o);
+            }
+            Err(e) => tracing::warn!("ignoring exclude patterns: {e}"),
+        }
+    }
+    builder
 }
 
 struct WalkVisitor<'a> {
