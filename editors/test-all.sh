@@ -14,7 +14,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(dirname "$here")"
 deps="${SYMDEX_EDITOR_DEPS:-${XDG_CACHE_HOME:-$HOME/.cache}/symdex-editors}"
 
-bin="${SYMDEX_BIN:-$repo/target/debug/symdex}"
+bin="${SYMDEX_BIN:-${CARGO_TARGET_DIR:-$repo/target}/debug/symdex}"
 if [ ! -x "$bin" ]; then
   echo "editors: no symdex binary at $bin; run \`cargo build\` or set SYMDEX_BIN" >&2
   exit 1
