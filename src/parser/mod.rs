@@ -44,12 +44,6 @@ impl Extractor {
         Self { parsers: HashMap::new(), cursor: QueryCursor::new(), budget: DEFAULT_PARSE_BUDGET }
     }
 
-    /// Sets the per-parse time budget.
-    pub fn with_budget(mut self, budget: Duration) -> Self {
-        self.budget = budget;
-        self
-    }
-
     /// Parses `source`, reusing `old_tree` (already edited with `Tree::edit`) when given.
     pub fn parse(&mut self, lang: Lang, source: &[u8], old_tree: Option<&Tree>) -> Result<Tree, ParseError> {
         let parser = match self.parsers.entry(lang) {

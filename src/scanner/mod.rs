@@ -398,8 +398,8 @@ pub fn index_candidate(
     index_bytes(extractor, path, candidate.lang, &bytes, candidate.mtime_ns)
 }
 
-/// Indexes content already in memory (a file just read, or the watcher's read).
-pub fn index_bytes(
+/// Indexes a file's content, read once by [`index_candidate`].
+fn index_bytes(
     extractor: &mut Extractor,
     path: &Path,
     lang: Lang,

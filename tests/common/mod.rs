@@ -148,7 +148,8 @@ pub fn uri(path: &Path) -> String {
 }
 
 pub fn path_of(uri: &str) -> PathBuf {
-    PathBuf::from(uri.strip_prefix("file://").unwrap().replace("%20", " "))
+    let uri: tower_lsp_server::ls_types::Uri = uri.parse().expect("a URI");
+    uri.to_file_path().expect("a file URI").into_owned()
 }
 
 /// Capabilities of a typical modern editor.
