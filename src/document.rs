@@ -9,8 +9,8 @@ use ropey::Rope;
 use tree_sitter::{InputEdit, Point, Tree};
 
 use crate::lang::Lang;
-use crate::parser::{Extractor, ParseError};
-use crate::symbol::{Pos, Span, Symbol};
+use crate::parser::{self, Damage, Extractor, ParseError, Reparse, Text};
+use crate::symbol::{Pos, Symbol};
 
 /// How `character` offsets count.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -40,6 +40,8 @@ pub struct Document {
     pub version: i32,
     rope: Rope,
     tree: Option<Tree>,
+    /// The top-level nodes of `tree` with a syntax error (see `parser::error_ranges`).
+    errors: Vec<std::ops::Range<usize>>,
     /// The symbols of the current text.
     pub symbols: Vec<Symbol>,
 }
@@ -47,7 +49,8 @@ pub struct Document {
 impl Document {
     /// Opens a document and parses it.
     pub fn open(text: &str, lang: Option<Lang>, version: i32, extractor: &mut Extractor) -> Document {
-        let mut doc = Document { lang, version, rope: Rope::from_str(text), tree: None, symbols: Vec::new() };
+        let rope = Rope::from_str(text);
+        let mut doc = Document { lang, version, rope, tree: None, errors: Vec::new(), symbols: Vec::new() };
         doc.reparse(extractor);
         doc
     }
@@ -65,8 +68,9 @@ impl Document {
     }
 
     /// Applies changes in order, editing the tree for each, then reparses incrementally once. A
-    /// single ranged change (typing) re-extracts only the tags around what changed.
-    pub fn apply(&mut self, changes: &[Change], version: i32, encoding: Encoding, extractor: &mut Extractor) {
+    /// single ranged change (typing) re-extracts only the tags around what changed. Returns whether
+    /// the symbols changed (typing at the end of a line usually moves none).
+    pub fn apply(&mut self, changes: &[Change], version: i32, encoding: Encoding, extractor: &mut Extractor) -> bool {
         let mut edits = Vec::with_capacity(changes.len());
         for change in changes {
             match change.range {
@@ -86,33 +90,31 @@ impl Document {
     }
 
     /// Reparses after one edit and re-extracts only where the tree or the text changed.
-    fn reparse_around(&mut self, lang: Lang, edit: &Edit, extractor: &mut Extractor) {
+    fn reparse_around(&mut self, lang: Lang, edit: &Edit, extractor: &mut Extractor) -> bool {
         let Some(old_tree) = self.tree.take() else { return self.reparse(extractor) };
-        let source = self.text();
-        let tree = match extractor.parse(lang, source.as_bytes(), Some(&old_tree)) {
+        let tree = match extractor.parse_text(lang, &self.rope, Some(&old_tree)) {
             Ok(tree) => tree,
             Err(e) => {
                 tracing::warn!("document parse failed: {e}; keeping previous symbols");
-                return;
+                return false;
             }
         };
-        let (mut lo, mut hi) = (edit.input.start_byte, edit.input.new_end_byte);
-        for changed in old_tree.changed_ranges(&tree) {
-            lo = lo.min(changed.start_byte);
-            hi = hi.max(changed.end_byte);
+        let bytes = parser::changed_range(&old_tree, &tree, &edit.input);
+        let mut errors: Vec<_> = self.errors.iter().map(|r| edit.shift_byte(r.start)..edit.shift_byte(r.end)).collect();
+        self.errors = parser::error_nodes(&tree);
+        errors.extend(self.errors.iter().cloned());
+        let errors = parser::error_ranges(&old_tree, &tree, &bytes, &errors);
+        let damage = Damage { start: self.pos_at(bytes.start), end: self.pos_at(bytes.end), bytes };
+        let reparse = Reparse { old_tree: &old_tree, tree: &tree, damage };
+        let mut changed = extractor.extract_edited(lang, &reparse, &self.rope, &mut self.symbols, |p| edit.shift(p));
+        // The symbols have moved already: the nodes with errors parsed again elsewhere come next.
+        for bytes in errors {
+            let damage = Damage { start: self.pos_at(bytes.start), end: self.pos_at(bytes.end), bytes };
+            let reparse = Reparse { old_tree: &old_tree, tree: &tree, damage };
+            changed |= extractor.extract_edited(lang, &reparse, &self.rope, &mut self.symbols, |p| p);
         }
-        // Symbols touching [lo, hi] are re-extracted; the query range is one byte wider on each
-        // side so that every node touching it is seen again.
-        let lo_pos = self.pos_at(lo);
-        let hi_pos = self.pos_at(hi);
-        let kept: Vec<Symbol> = std::mem::take(&mut self.symbols)
-            .into_iter()
-            .map(|s| edit.shift_symbol(s))
-            .filter(|s| s.range.end < lo_pos || s.range.start > hi_pos)
-            .collect();
-        let range = lo.saturating_sub(1)..(hi + 1).min(source.len().max(1));
-        self.symbols = extractor.extract_incremental(lang, &tree, source.as_bytes(), range, kept);
         self.tree = Some(tree);
+        changed
     }
 
     fn pos_at(&self, byte: usize) -> Pos {
@@ -150,19 +152,27 @@ impl Document {
         Edit { input, start: start_pos, old_end, new_end: self.pos_at(new_end_byte) }
     }
 
-    fn reparse(&mut self, extractor: &mut Extractor) {
-        let Some(lang) = self.lang else { return };
-        let source = self.text();
-        match extractor.parse(lang, source.as_bytes(), self.tree.as_ref()) {
+    /// Parses and extracts the whole text; returns whether the symbols changed.
+    fn reparse(&mut self, extractor: &mut Extractor) -> bool {
+        let Some(lang) = self.lang else { return false };
+        match extractor.parse_text(lang, &self.rope, self.tree.as_ref()) {
             Ok(tree) => {
-                self.symbols = extractor.extract(lang, &tree, source.as_bytes());
+                let symbols = extractor.extract_text(lang, &tree, &self.rope);
+                self.errors = parser::error_nodes(&tree);
                 self.tree = Some(tree);
+                let changed = symbols != self.symbols;
+                self.symbols = symbols;
+                changed
             }
             Err(ParseError::Timeout(budget)) => {
                 tracing::warn!("document parse exceeded {budget:?}; keeping previous symbols");
                 self.tree = None;
+                false
             }
-            Err(e) => tracing::warn!("document parse failed: {e}"),
+            Err(e) => {
+                tracing::warn!("document parse failed: {e}");
+                false
+            }
         }
     }
 
@@ -191,6 +201,16 @@ struct Edit {
 }
 
 impl Edit {
+    /// Where a byte offset from before the edit is after it (inside the replaced text: its end).
+    fn shift_byte(&self, byte: usize) -> usize {
+        let input = &self.input;
+        match byte {
+            b if b < input.start_byte => b,
+            b if b < input.old_end_byte => input.new_end_byte,
+            b => b - input.old_end_byte + input.new_end_byte,
+        }
+    }
+
     /// Where a position from before the edit is after it (inside the replaced text: its end).
     fn shift(&self, p: Pos) -> Pos {
         if p < self.start {
@@ -208,11 +228,27 @@ impl Edit {
         }
         Pos { line: p.line - self.old_end.line + self.new_end.line, ..p }
     }
+}
 
-    fn shift_symbol(&self, mut s: Symbol) -> Symbol {
-        s.range = Span { start: self.shift(s.range.start), end: self.shift(s.range.end) };
-        s.name_range = Span { start: self.shift(s.name_range.start), end: self.shift(s.name_range.end) };
-        s
+/// The parser reads a rope chunk by chunk, without copying it.
+impl Text for Rope {
+    fn len(&self) -> usize {
+        self.len_bytes()
+    }
+
+    fn line_start(&self, line: usize) -> usize {
+        if line >= self.len_lines() {
+            return self.len_bytes();
+        }
+        self.line_to_byte(line)
+    }
+
+    fn chunk_at(&self, offset: usize) -> &[u8] {
+        if offset >= self.len_bytes() {
+            return &[];
+        }
+        let (chunk, start, _, _) = self.chunk_at_byte(offset);
+        &chunk.as_bytes()[offset - start..]
     }
 }
 
@@ -308,6 +344,94 @@ mod tests {
         assert_eq!(fresh.tree().unwrap().root_node().to_sexp(), doc.tree().unwrap().root_node().to_sexp());
     }
 
+    /// Typing that moves no symbol says so, and the server leaves the index alone.
+    #[test]
+    fn apply_tells_whether_the_symbols_changed() {
+        let mut ex = Extractor::new();
+        let text = "fn a() {\n    let x = 1; // note\n}\nfn b() {}\n";
+        let mut doc = Document::open(text, Some(Lang::Rust), 1, &mut ex);
+        let mut typed = |doc: &mut Document, at: LineCol, text: &str| {
+            let change = Change { range: Some((at, at)), text: text.into() };
+            doc.apply(&[change], 2, Encoding::Utf16, &mut ex)
+        };
+        // At the end of a comment, and inside a body before nothing tagged on that line.
+        assert!(!typed(&mut doc, lc(1, 22), "s"));
+        assert!(!typed(&mut doc, lc(1, 13), "0"));
+        // In a name, before a symbol on the same line, and a new line above symbols.
+        assert!(typed(&mut doc, lc(0, 4), "z"));
+        assert!(typed(&mut doc, lc(3, 0), " "));
+        assert!(typed(&mut doc, lc(0, 0), "\n"));
+        assert_eq!(doc.text(), "\nfn az() {\n    let x = 10; // notes\n}\n fn b() {}\n");
+        let names: Vec<(&str, u32)> = doc.symbols.iter().map(|s| (s.name.as_str(), s.name_range.start.line)).collect();
+        assert_eq!(names, [("az", 1), ("b", 4)]);
+    }
+
+    /// A large document spans many rope chunks, which the parser and the extractor read in place.
+    #[test]
+    fn large_documents_are_read_from_the_rope_chunks() {
+        let text: String = (0..3000).map(|i| format!("/// é😀 {i}\nfn f{i}(x: u32) -> u32 {{ g{i}(x) }}\n")).collect();
+        let mut ex = Extractor::new();
+        let mut doc = Document::open(&text, Some(Lang::Rust), 1, &mut ex);
+        assert!(doc.rope().chunks().count() > 100);
+        assert_eq!(doc.symbols, ex.extract_source(Lang::Rust, text.as_bytes()).unwrap());
+        for (version, line) in [5000, 17, 4242, 5999].into_iter().enumerate() {
+            let change = Change { range: Some((lc(line, 4), lc(line, 4))), text: "é".into() };
+            doc.apply(&[change], version as i32 + 2, Encoding::Utf16, &mut ex);
+            assert_eq!(doc.symbols, ex.extract_source(Lang::Rust, doc.text().as_bytes()).unwrap(), "line {line}");
+        }
+    }
+
+    /// Edits with multi-byte text and across lines, in and between definitions, in several
+    /// languages; each is compared with a fresh document.
+    #[test]
+    fn edits_across_lines_and_characters_equal_a_fresh_document() {
+        // (language, text, [(start, end, inserted)] with (line, UTF-16 column) positions)
+        type Edit = ((u32, u32), (u32, u32), &'static str);
+        let cases: &[(Lang, &str, &[Edit])] = &[
+            (
+                Lang::Python,
+                "# é😀\nclass A:\n    def f(self):\n        return 1\n\ndef g():\n    pass\n",
+                &[
+                    ((0, 4), (0, 4), "😀x"),
+                    ((2, 8), (2, 9), "ff"),
+                    ((3, 0), (6, 0), "def h():\n"),
+                    ((1, 0), (1, 0), "\n\n"),
+                ],
+            ),
+            (
+                Lang::Rust,
+                "// ü\nstruct S;\nimpl S {\n    fn f(&self) {}\n}\nfn g() { let s = \"é😀\"; }\n",
+                &[((5, 20), (5, 20), "😀"), ((3, 7), (3, 8), "😀é"), ((2, 5), (4, 1), "T {}"), ((1, 7), (1, 8), "")],
+            ),
+            (
+                Lang::C,
+                "/* 😀 */ int a;\nstatic int g(int x) { return x; }\nint main(void) { return g(1); }\n",
+                &[((0, 0), (0, 0), "é"), ((1, 11), (1, 12), "h"), ((1, 33), (2, 3), " main2"), ((0, 13), (1, 0), "")],
+            ),
+            (
+                Lang::TypeScript,
+                "const s = '😀';\nexport class A {\n  m(): number { return 1; }\n}\nfunction g() {}\n",
+                &[
+                    ((2, 2), (2, 3), "méthode"),
+                    ((0, 12), (0, 12), "é\n"),
+                    ((4, 0), (4, 0), "interface I {}\n"),
+                    ((1, 0), (3, 1), ""),
+                ],
+            ),
+        ];
+        let mut ex = Extractor::new();
+        for &(lang, text, edits) in cases {
+            let mut doc = Document::open(text, Some(lang), 1, &mut ex);
+            for (version, &(start, end, inserted)) in edits.iter().enumerate() {
+                let change = Change { range: Some((lc(start.0, start.1), lc(end.0, end.1))), text: inserted.into() };
+                doc.apply(&[change], version as i32 + 2, Encoding::Utf16, &mut ex);
+                let fresh = Document::open(&doc.text(), Some(lang), 0, &mut ex);
+                assert_eq!(doc.symbols, fresh.symbols, "{lang:?} after edit {version}: {:?}", doc.text());
+                assert_eq!(fresh.tree().unwrap().root_node().to_sexp(), doc.tree().unwrap().root_node().to_sexp());
+            }
+        }
+    }
+
     /// Typing re-extracts only around the edit: after any sequence of random edits the symbols
     /// must equal a from-scratch extraction of the final text.
     #[test]
@@ -351,6 +475,189 @@ mod tests {
                 doc.apply(&[change], version, Encoding::Utf16, &mut ex);
                 let fresh = Document::open(&doc.text(), Some(lang), version, &mut ex);
                 assert_eq!(doc.symbols, fresh.symbols, "{lang:?} after edit {version}: {:?}", doc.text());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod edit_tests {
+    //! Incremental extraction against full extraction, over every language's fixture.
+
+    use super::*;
+
+    /// Text typed or pasted: names, brackets, string and comment openers, lines, indentation,
+    /// multi-byte characters, and whole definitions in several languages.
+    const SNIPPETS: &[&str] = &[
+        "x",
+        "z",
+        "_",
+        " ",
+        "\t",
+        "\n",
+        "\n\n",
+        "    ",
+        "{",
+        "}",
+        "(",
+        ")",
+        "[",
+        "]",
+        ";",
+        ",",
+        ":",
+        "=",
+        ".",
+        "\"",
+        "'",
+        "`",
+        "\"\"\"",
+        "/*",
+        "*/",
+        "//",
+        "#",
+        "--",
+        "<<EOF\n",
+        "é",
+        "😀",
+        "é😀x",
+        "fn h() {}\n",
+        "def h():\n    pass\n",
+        "class B:\n",
+        "class C {}\n",
+        "func h() {}\n",
+        "function h() {}\n",
+        "int h(void) { return 1; }\n",
+        "struct S { int a; };\n",
+        "let x = 1;",
+        "end\n",
+        "return q(2);",
+        "@decorator\n",
+        "pub ",
+        "static ",
+        "const K = 2;\n",
+        "import x\n",
+        "X = 1\n",
+        "y = f(1)\n",
+    ];
+
+    fn fixture(lang: Lang) -> String {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/languages");
+        let mut paths = lang.extensions().iter().map(|ext| format!("{dir}/{}.{ext}", lang.name()));
+        paths.find_map(|path| std::fs::read_to_string(path).ok()).expect("every language has a fixture")
+    }
+
+    /// Applies random edits (insertions, deletions across lines, replacements, and undoing the last
+    /// edit, which returns to valid code) and compares with a full extraction after each.
+    fn check_random_edits(lang: Lang, text: &str, seed: u64, steps: i32) {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        let mut ex = Extractor::new();
+        let mut doc = Document::open(text, Some(lang), 1, &mut ex);
+        // (start char, text removed, text inserted) of the last edit.
+        let mut last: Option<(usize, String, String)> = None;
+        for version in 2..steps {
+            let rope = doc.rope();
+            let len = rope.len_chars();
+            let (a, b, inserted) = match (rng.u8(..10), last.take()) {
+                (0..=1, Some((start, removed, inserted))) => (start, start + inserted.chars().count(), removed),
+                (0..=4, _) => {
+                    let a = rng.usize(..=len);
+                    (a, a, SNIPPETS[rng.usize(..SNIPPETS.len())].to_owned())
+                }
+                (5..=7, _) => {
+                    let a = rng.usize(..=len);
+                    (a, (a + rng.usize(1..40)).min(len), String::new())
+                }
+                _ => {
+                    let a = rng.usize(..=len);
+                    (a, (a + rng.usize(..6)).min(len), SNIPPETS[rng.usize(..SNIPPETS.len())].to_owned())
+                }
+            };
+            let removed = rope.slice(a..b).to_string();
+            let (start, end) = (rope.char_to_byte(a), rope.char_to_byte(b));
+            let encoding = if rng.bool() { Encoding::Utf16 } else { Encoding::Utf8 };
+            let range = (doc.position(start, encoding), doc.position(end, encoding));
+            let change = Change { range: Some(range), text: inserted.clone() };
+            let before = doc.symbols.clone();
+            let changed = doc.apply(&[change], version, encoding, &mut ex);
+            assert_eq!(
+                changed,
+                doc.symbols != before,
+                "{lang:?} seed {seed} edit {version}: whether the symbols changed"
+            );
+            last = Some((a, removed, inserted));
+            // Tree-sitter's incremental parse may recover from errors differently than a fresh
+            // one, so the reference is a full extraction of the same tree. (A parse over its time
+            // budget leaves no tree, and the symbols of the last one.)
+            let Some(tree) = doc.tree() else { continue };
+            let full = ex.extract_text(lang, tree, doc.rope());
+            assert_same(&doc, &full, &format!("{lang:?} seed {seed} edit {version}"));
+        }
+    }
+
+    /// Fails with the symbols that differ.
+    fn assert_same(doc: &Document, full: &[Symbol], what: &str) {
+        if doc.symbols == full {
+            return;
+        }
+        let show = |s: &Symbol| {
+            let name = s.name.as_str();
+            format!("{name} {:?} {:?} {:?} {:?} parent {}", s.kind, s.role, s.range, s.name_range, s.parent)
+        };
+        let got: Vec<String> = doc.symbols.iter().map(show).collect();
+        let want: Vec<String> = full.iter().map(show).collect();
+        let extra: Vec<&String> = got.iter().filter(|s| !want.contains(s)).collect();
+        let missing: Vec<&String> = want.iter().filter(|s| !got.contains(s)).collect();
+        panic!("{what}: extra {extra:#?}\nmissing {missing:#?}\n{:?}", doc.text());
+    }
+
+    /// Typing that mostly keeps the code valid (each edit is undone before the next), so that the
+    /// search for what changed can rely on shared subtrees instead of falling back.
+    fn check_edits_undone(lang: Lang, text: &str, seed: u64, steps: usize) {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        let mut ex = Extractor::new();
+        let mut doc = Document::open(text, Some(lang), 1, &mut ex);
+        let mut version = 1;
+        for _ in 0..steps {
+            let len = doc.rope().len_chars();
+            let a = rng.usize(..=len);
+            let (b, inserted) = match rng.u8(..4) {
+                0 => ((a + 1).min(len), String::new()),
+                1 => (a, "\n".to_owned()),
+                2 => (a, " ".to_owned()),
+                _ => (a, ["x", "_", "q1", "é"][rng.usize(..4)].to_owned()),
+            };
+            let removed = doc.rope().slice(a..b).to_string();
+            let inserted_chars = inserted.chars().count();
+            for (start, end, text) in [(a, b, inserted), (a, a + inserted_chars, removed)] {
+                let rope = doc.rope();
+                let (start, end) = (rope.char_to_byte(start), rope.char_to_byte(end));
+                let range = (doc.position(start, Encoding::Utf16), doc.position(end, Encoding::Utf16));
+                version += 1;
+                doc.apply(&[Change { range: Some(range), text }], version, Encoding::Utf16, &mut ex);
+                let Some(tree) = doc.tree() else { continue };
+                let full = ex.extract_text(lang, tree, doc.rope());
+                assert_same(&doc, &full, &format!("{lang:?} seed {seed} edit {version}"));
+            }
+        }
+    }
+
+    #[test]
+    fn edits_undone_on_every_fixture_equal_full_extraction() {
+        for lang in Lang::ALL {
+            let text = fixture(lang);
+            for seed in 0..2 {
+                check_edits_undone(lang, &text, seed, 60);
+            }
+        }
+    }
+
+    #[test]
+    fn random_edits_on_every_fixture_equal_full_extraction() {
+        for lang in Lang::ALL {
+            let text = fixture(lang);
+            for seed in 0..3 {
+                check_random_edits(lang, &text, seed, 150);
             }
         }
     }

@@ -58,8 +58,15 @@ fn symbols_prints_path_line_col_kind_name_container() {
     assert_eq!(out, "app/server.py:1:7 class ThreadingHTTPServer\n");
     let out = text(&symdex(&["symbols", "load", "--root", dir.path().to_str().unwrap()]));
     assert_eq!(out.lines().next(), Some("src/lib.rs:3:12 method load (Config)"));
-    let out = text(&symdex(&["symbols", "e", "--limit", "1", "--root", dir.path().to_str().unwrap()]));
+    let out = text(&symdex(&["symbols", "s", "--limit", "1", "--root", dir.path().to_str().unwrap()]));
     assert_eq!(out.lines().count(), 1);
+    // A fuzzy match begins at a word start: `Server` in `ThreadingHTTPServer` is one, `erve` is not.
+    let out = text(&symdex(&["symbols", "SrvThr", "--root", dir.path().to_str().unwrap()]));
+    assert_eq!(out, "");
+    let out = text(&symdex(&["symbols", "Srv", "--root", dir.path().to_str().unwrap()]));
+    assert_eq!(out, "app/server.py:1:7 class ThreadingHTTPServer\n");
+    let out = text(&symdex(&["symbols", "erve", "--root", dir.path().to_str().unwrap()]));
+    assert_eq!(out, "");
 }
 
 #[test]

@@ -1,35 +1,56 @@
-//! The store's bytes: a fixed header, then a checksummed body of postcard-encoded meta and payload.
+//! The store's bytes, written and read as a stream: a fixed header, then a checksummed body of
+//! length-prefixed records. Neither side ever holds the whole store in memory.
 //!
 //! ```text
 //! offset  size  field
 //!      0     8  magic  b"SYMDEXIX"
 //!      8     4  format version (u32 LE)        -- another value: a foreign store, discarded
 //!     12    32  blake3 of the body             -- a mismatch: a corrupt store, discarded
-//!     44     8  body length (u64 LE)           -- shorter or longer: a truncated store, discarded
-//!     52     …  body = postcard(Meta) ++ postcard(Payload)
+//!     44     8  body length (u64 LE)           -- not the file's length: a truncated store, discarded
+//!     52     …  body
+//!
+//! body   = record(Meta) record(Head) name × Head.names record(File) × Head.files
+//! record = LEB128 length ++ a postcard value of that length
+//! name   = LEB128 length ++ UTF-8 text
 //! ```
 //! `Meta` names the symdex version, the grammar/query version, the build and the root: a store from
-//! another one is *outdated* (its entries count as stale). `Payload` holds a language table, a name
-//! table (each distinct name once) and the files, each with its stamp and its symbols, whose names
-//! and languages are indexes into those tables. Paths are stored relative to the root, as bytes.
-//! A file's symbols are one byte string of compact numbers (see [`decode_symbols`]), decoded only
-//! when the file is reused.
+//! another one is *outdated* (its entries count as stale). `Head` holds the language table and the
+//! counts. The names are the name table (each distinct name once). A file holds its path relative
+//! to the root (bytes), its language (an index into the language table), its stamp and its symbols,
+//! one byte string of compact numbers whose names are indexes into the name table (see
+//! [`decode_symbols`]).
+//!
+//! [`write`] sends the body out once through a buffered writer, hashing it on the way, then seeks
+//! back to fill in the checksum and the length. [`read`] hashes the body as it comes in and decodes
+//! each file's symbols into their final form at once; the caller must drop everything it was given
+//! unless `read` returns `Ok`, which it does only once the whole body is read and matches its
+//! checksum. Every length read off disk is checked against the bytes left in the body before
+//! anything is allocated for it; no byte string makes this module panic.
 
+use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::Path;
+use std::sync::{mpsc, Arc, Mutex, PoisonError};
 
 use rustc_hash::FxHashMap as HashMap;
 
-use serde::ser::SerializeSeq;
 use serde::{Deserialize, Serialize, Serializer};
 
-use crate::index::FileEntry;
+use crate::index::{FileEntry, Symbols};
 use crate::lang::Lang;
 use crate::symbol::{Name, Pos, Role, Span, Symbol, SymbolKind};
 
 pub(super) const MAGIC: [u8; 8] = *b"SYMDEXIX";
 /// Bump when the layout of the body changes.
-pub(super) const FORMAT: u32 = 2;
+pub(super) const FORMAT: u32 = 3;
 pub(super) const HEADER_LEN: usize = 8 + 4 + 32 + 8;
+/// Where the checksum goes (and the length after it).
+const CHECKSUM_AT: u64 = 12;
+/// The buffers between the store and the codec.
+const BUFFER: usize = 128 * 1024;
+/// The fewest bytes a file record takes (its length, path, language, size, mtime, 32-byte hash,
+/// racy flag, count and symbols, each at least one byte): bounds what a count read off disk may
+/// reserve.
+const MIN_FILE_RECORD: u64 = 40;
 
 /// What the body says about where it came from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,51 +76,48 @@ pub enum FormatError {
     Decode(String),
 }
 
-#[derive(Deserialize)]
-struct StoredFile<'a> {
-    #[serde(borrow)]
-    path: &'a [u8],
-    lang: u32,
-    size: u64,
-    mtime_ns: u128,
-    hash: [u8; 32],
-    racy: bool,
-    count: u32,
-    #[serde(borrow)]
-    symbols: &'a [u8],
-}
-
-#[derive(Deserialize)]
-struct Payload<'a> {
-    #[serde(borrow)]
-    langs: Vec<&'a str>,
-    #[serde(borrow)]
-    names: Vec<&'a str>,
-    #[serde(borrow)]
-    files: Vec<StoredFile<'a>>,
-}
-
-/// A decoded store: its name table and its files, whose symbols stay encoded until asked for
-/// (so that a warm start decodes them on the scanner's workers, and only for files it reuses).
-pub(super) struct Decoded<'a> {
-    pub names: Vec<Name>,
-    pub files: Vec<DecodedFile<'a>>,
-}
-
-/// One stored file.
+/// Why a store could not be read.
 #[derive(Debug)]
-pub(super) struct DecodedFile<'a> {
-    pub relative: &'a [u8],
+pub(super) enum ReadError {
+    /// The file could not be read (permissions, a directory in its place).
+    Io(io::Error),
+    /// Its bytes are not a store this build can use.
+    Format(FormatError),
+}
+
+impl From<FormatError> for ReadError {
+    fn from(e: FormatError) -> Self {
+        ReadError::Format(e)
+    }
+}
+
+impl From<io::Error> for ReadError {
+    fn from(e: io::Error) -> Self {
+        ReadError::Io(e)
+    }
+}
+
+/// One stored file, as [`read`] hands it over.
+#[derive(Debug)]
+pub(super) struct StoredFile {
+    pub relative: Vec<u8>,
     /// `None` when this build has no language of the stored name.
     pub lang: Option<Lang>,
     pub size: u64,
     pub mtime_ns: u128,
     pub hash: [u8; 32],
     pub racy: bool,
-    /// How many symbols `symbols` holds.
-    pub count: u32,
-    /// The encoded symbols (see [`decode_symbols`]).
-    pub symbols: &'a [u8],
+    /// The symbols, decoded, when [`Visit::start`] asked for them and the language is known.
+    pub symbols: Option<Symbols>,
+}
+
+/// What [`read`] reports to, as it goes. Nothing it was given may be used unless `read` returns
+/// `Ok`.
+pub(super) trait Visit {
+    /// The store's meta and (an upper bound on) how many files follow. Returns whether to decode
+    /// their symbols (not for an outdated store, whose entries are never reused).
+    fn start(&mut self, meta: &Meta, files: usize) -> bool;
+    fn file(&mut self, file: StoredFile);
 }
 
 /// A file to encode.
@@ -109,11 +127,12 @@ pub(super) struct EncodeFile<'a> {
     pub racy: bool,
 }
 
-/// Encodes a whole store.
-pub(super) fn encode(meta: &Meta, files: &[EncodeFile<'_>]) -> Result<Vec<u8>, FormatError> {
+/// Writes a whole store to `out` (positioned where the store starts), one file at a time, and
+/// leaves `out` at its end. Returns the store's length.
+pub(super) fn write<W: Write + Seek>(mut out: W, meta: &Meta, files: &[EncodeFile<'_>]) -> io::Result<u64> {
     let mut langs: Vec<&'static str> = Vec::new();
     let mut lang_ids: HashMap<&'static str, u32> = HashMap::default();
-    let mut names: Vec<&'static str> = Vec::new();
+    let mut names: Vec<Name> = Vec::new();
     let mut name_ids: HashMap<Name, u32> = HashMap::default();
     for f in files {
         let lang = f.entry.lang.name();
@@ -121,31 +140,103 @@ pub(super) fn encode(meta: &Meta, files: &[EncodeFile<'_>]) -> Result<Vec<u8>, F
             langs.push(lang);
             (langs.len() - 1) as u32
         });
-        for s in &f.entry.symbols {
-            name_ids.entry(s.name).or_insert_with(|| {
-                names.push(s.name.as_str());
+        for (name, _) in f.entry.symbols.names() {
+            name_ids.entry(name).or_insert_with(|| {
+                names.push(name);
                 (names.len() - 1) as u32
             });
         }
     }
-    let payload = PayloadOut {
-        langs: &langs,
-        names: &names,
-        files: FilesOut { files, lang_ids: &lang_ids, name_ids: &name_ids },
-    };
-    let mut body = postcard::to_allocvec(meta).map_err(|e| FormatError::Decode(e.to_string()))?;
-    body = postcard::to_extend(&payload, body).map_err(|e| FormatError::Decode(e.to_string()))?;
-    let mut out = Vec::with_capacity(HEADER_LEN + body.len());
-    out.extend_from_slice(&MAGIC);
-    out.extend_from_slice(&FORMAT.to_le_bytes());
-    out.extend_from_slice(blake3::hash(&body).as_bytes());
-    out.extend_from_slice(&(body.len() as u64).to_le_bytes());
-    out.extend_from_slice(&body);
-    Ok(out)
+    let start = out.stream_position()?;
+    let mut header = [0; HEADER_LEN];
+    header[..8].copy_from_slice(&MAGIC);
+    header[8..12].copy_from_slice(&FORMAT.to_le_bytes());
+    // Checksum and length are filled in once the body is out.
+    out.write_all(&header)?;
+    let mut body = BufWriter::with_capacity(BUFFER, Hashing::new(&mut out));
+    let mut scratch = Vec::new();
+    put_record(&mut body, &mut scratch, meta)?;
+    let head = Head { langs, names: names.len() as u64, files: files.len() as u64 };
+    put_record(&mut body, &mut scratch, &head)?;
+    for name in &names {
+        put_bytes(&mut body, name.as_str().as_bytes())?;
+    }
+    let mut blob = Vec::new();
+    for f in files {
+        blob.clear();
+        encode_symbols(f.entry.symbols.iter(), &name_ids, &mut blob);
+        let file = FileOut {
+            path: Bytes(&f.relative),
+            lang: lang_ids[f.entry.lang.name()],
+            size: f.entry.stamp.size,
+            mtime_ns: f.entry.stamp.mtime_ns,
+            hash: f.entry.stamp.hash,
+            racy: f.racy,
+            count: f.entry.symbols.len() as u32,
+            symbols: Bytes(&blob),
+        };
+        put_record(&mut body, &mut scratch, &file)?;
+    }
+    let Hashing { hasher, len, .. } = body.into_inner().map_err(io::IntoInnerError::into_error)?;
+    out.seek(SeekFrom::Start(start + CHECKSUM_AT))?;
+    out.write_all(hasher.finalize().as_bytes())?;
+    out.write_all(&len.to_le_bytes())?;
+    let total = HEADER_LEN as u64 + len;
+    out.seek(SeekFrom::Start(start + total))?;
+    Ok(total)
 }
 
-/// Checks the header and checksum; returns the body.
-fn body(bytes: &[u8]) -> Result<&[u8], FormatError> {
+/// How many threads should decode a store of `len` bytes besides the one reading it: none for a
+/// small one (threads would cost more than they save).
+pub(super) fn workers(len: u64) -> usize {
+    if len < 4 * BATCH as u64 {
+        return 0;
+    }
+    std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_WORKERS)
+}
+
+/// Reads a store of `len` bytes from `input`, handing each file to `visit` as soon as it is
+/// decoded (by `workers` threads, or by this one when 0). `Ok` (the store's meta) only when the
+/// whole store is valid; otherwise whatever `visit` was given must be dropped.
+pub(super) fn read(mut input: impl Read, len: u64, workers: usize, visit: &mut impl Visit) -> Result<Meta, ReadError> {
+    let mut header = Vec::with_capacity(HEADER_LEN);
+    input.by_ref().take(HEADER_LEN as u64).read_to_end(&mut header)?;
+    let (checksum, want) = check_header(&header)?;
+    let got = len.saturating_sub(HEADER_LEN as u64);
+    if got != want {
+        return Err(FormatError::Truncated { got, want }.into());
+    }
+    let mut body = Body { input: BufReader::with_capacity(BUFFER, Hashing::new(input.take(want))), left: want };
+    let parsed = parse(&mut body, workers, visit);
+    // The checksum is checked before what the parse made of the bytes is believed, and a damaged
+    // store reads as one whatever part is damaged (what parsing stopped on may be garbage).
+    let drained = io::copy(&mut body.input, &mut io::sink());
+    let Hashing { hasher, len: got, .. } = body.input.into_inner();
+    match parsed {
+        Err(ReadError::Io(e)) if e.kind() != io::ErrorKind::UnexpectedEof => return Err(ReadError::Io(e)),
+        _ => drained?,
+    };
+    if got != want {
+        // The file shrank while it was read.
+        return Err(FormatError::Truncated { got, want }.into());
+    }
+    if hasher.finalize().as_bytes() != &checksum {
+        return Err(FormatError::Checksum.into());
+    }
+    parsed
+}
+
+/// Reads only the meta from the start of a store (no checksum check: for housekeeping, never for
+/// answers).
+pub(super) fn peek_meta(bytes: &[u8]) -> Option<Meta> {
+    let (_, want) = check_header(bytes.get(..HEADER_LEN)?).ok()?;
+    let mut body = Body { input: &bytes[HEADER_LEN..], left: want };
+    let mut buf = Vec::new();
+    exact(body.record(&mut buf).ok()?).ok()
+}
+
+/// Checks magic, format and size of a header; returns the body's checksum and length.
+fn check_header(bytes: &[u8]) -> Result<([u8; 32], u64), FormatError> {
     if bytes.len() < 12 || bytes[..8] != MAGIC {
         return Err(if bytes.len() < 12 && MAGIC.starts_with(&bytes[..bytes.len().min(8)]) {
             FormatError::Truncated { got: 0, want: HEADER_LEN as u64 }
@@ -160,49 +251,321 @@ fn body(bytes: &[u8]) -> Result<&[u8], FormatError> {
     if bytes.len() < HEADER_LEN {
         return Err(FormatError::Truncated { got: 0, want: HEADER_LEN as u64 });
     }
-    let checksum = &bytes[12..44];
-    let want = u64::from_le_bytes(bytes[44..52].try_into().expect("8 bytes"));
-    let body = &bytes[HEADER_LEN..];
-    if body.len() as u64 != want {
-        return Err(FormatError::Truncated { got: body.len() as u64, want });
-    }
-    if blake3::hash(body).as_bytes() != checksum {
-        return Err(FormatError::Checksum);
-    }
-    Ok(body)
+    let checksum = bytes[12..44].try_into().expect("32 bytes");
+    Ok((checksum, u64::from_le_bytes(bytes[44..52].try_into().expect("8 bytes"))))
 }
 
-/// Reads only the meta (no checksum check: for housekeeping, never for answers).
-pub(super) fn peek_meta(bytes: &[u8]) -> Option<Meta> {
-    if bytes.len() < HEADER_LEN || bytes[..8] != MAGIC {
-        return None;
+/// The body after the header, in order.
+fn parse<R: Read>(body: &mut Body<R>, workers: usize, visit: &mut impl Visit) -> Result<Meta, ReadError> {
+    let (mut buf, mut head_buf) = (Vec::new(), Vec::new());
+    let meta: Meta = exact(body.record(&mut buf)?)?;
+    let head: Head<'_> = exact(body.record(&mut head_buf)?)?;
+    let langs: Vec<Option<Lang>> = head.langs.iter().map(|n| Lang::ALL.into_iter().find(|l| l.name() == *n)).collect();
+    let decode = visit.start(&meta, head.files.min(body.left / MIN_FILE_RECORD) as usize);
+    let names = read_names(body, head.names, decode)?;
+    read_files(body, head.files, &Decoder { langs: &langs, names: &names, decode }, workers, visit)?;
+    if body.left != 0 {
+        return Err(bad("bytes after the last file").into());
     }
-    postcard::take_from_bytes::<Meta>(&bytes[HEADER_LEN..]).ok().map(|(m, _)| m)
+    Ok(meta)
 }
 
-/// Decodes a store: its meta, its names (interned) and its files (symbols still encoded).
-pub(super) fn decode(bytes: &[u8]) -> Result<(Meta, Decoded<'_>), FormatError> {
-    let body = body(bytes)?;
-    let (meta, rest) = postcard::take_from_bytes::<Meta>(body).map_err(|e| FormatError::Decode(e.to_string()))?;
-    let payload: Payload<'_> = postcard::from_bytes(rest).map_err(|e| FormatError::Decode(e.to_string()))?;
-    let names: Vec<Name> = payload.names.iter().map(|n| Name::new(n)).collect();
-    let langs: Vec<Option<Lang>> =
-        payload.langs.iter().map(|n| Lang::ALL.into_iter().find(|l| l.name() == *n)).collect();
-    let mut files = Vec::with_capacity(payload.files.len());
-    for f in payload.files {
-        let lang = *langs.get(f.lang as usize).ok_or_else(|| FormatError::Decode("bad language".into()))?;
-        files.push(DecodedFile {
-            relative: f.path,
+/// Threads that decode symbols while the store is read (most of the work of a load).
+const MAX_WORKERS: usize = 4;
+/// Records handed to a worker at a time: about this many bytes of them.
+const BATCH: usize = 256 * 1024;
+
+/// The name table, interned when `decode`. (On one thread: interning from several contends on
+/// the interner and costs about as much time and twice the work.)
+fn read_names<R: Read>(body: &mut Body<R>, count: u64, decode: bool) -> Result<Vec<Name>, ReadError> {
+    // Each name takes at least a byte of the body.
+    let mut names = Vec::with_capacity(if decode { count.min(body.left) as usize } else { 0 });
+    let mut buf = Vec::new();
+    for _ in 0..count {
+        let text = std::str::from_utf8(body.record(&mut buf)?).map_err(|_| bad("a name is not UTF-8"))?;
+        if decode {
+            names.push(Name::new(text));
+        }
+    }
+    Ok(names)
+}
+
+/// What a file record needs to be decoded.
+struct Decoder<'a> {
+    langs: &'a [Option<Lang>],
+    names: &'a [Name],
+    /// Whether to decode symbols at all.
+    decode: bool,
+}
+
+impl Decoder<'_> {
+    fn file(&self, record: &[u8]) -> Result<StoredFile, FormatError> {
+        let f: FileIn<'_> = exact(record)?;
+        let lang = *self.langs.get(f.lang as usize).ok_or_else(|| bad("bad language"))?;
+        let symbols = match lang {
+            Some(_) if self.decode => Some(Symbols::from(decode_symbols(f.symbols, f.count, self.names)?)),
+            _ => None,
+        };
+        Ok(StoredFile {
+            relative: f.path.to_vec(),
             lang,
             size: f.size,
             mtime_ns: f.mtime_ns,
             hash: f.hash,
             racy: f.racy,
-            count: f.count,
-            symbols: f.symbols,
-        });
+            symbols,
+        })
     }
-    Ok((meta, Decoded { names, files }))
+}
+
+/// File records as read, for a worker to decode.
+#[derive(Default)]
+struct Batch {
+    bytes: Vec<u8>,
+    /// Where each record ends in `bytes`.
+    ends: Vec<usize>,
+}
+
+impl Batch {
+    fn records(&self) -> impl Iterator<Item = &[u8]> {
+        let mut start = 0;
+        self.ends.iter().map(move |&end| {
+            let record = &self.bytes[start..end];
+            start = end;
+            record
+        })
+    }
+}
+
+/// The files: this thread reads records (and so hashes them) and hands them to `visit` once
+/// decoded; `workers` threads decode them, a batch at a time (at most `2 × workers + 1` batches
+/// of raw records exist at once), or this thread does, one at a time, when `workers` is 0.
+fn read_files<R: Read>(
+    body: &mut Body<R>,
+    count: u64,
+    decoder: &Decoder<'_>,
+    workers: usize,
+    visit: &mut impl Visit,
+) -> Result<(), ReadError> {
+    if workers == 0 {
+        let mut buf = Vec::new();
+        for _ in 0..count {
+            visit.file(decoder.file(body.record(&mut buf)?)?);
+        }
+        return Ok(());
+    }
+    std::thread::scope(|s| {
+        let (jobs, queue) = mpsc::sync_channel::<Batch>(workers);
+        // Owned by the workers only: were they all gone, sending would fail rather than block.
+        let queue = Arc::new(Mutex::new(queue));
+        let (done_tx, done) = mpsc::channel::<Result<Vec<StoredFile>, FormatError>>();
+        for _ in 0..workers {
+            let (queue, done_tx) = (queue.clone(), done_tx.clone());
+            s.spawn(move || loop {
+                let Ok(batch) = queue.lock().unwrap_or_else(PoisonError::into_inner).recv() else { break };
+                let files = batch.records().map(|r| decoder.file(r)).collect();
+                if done_tx.send(files).is_err() {
+                    break;
+                }
+            });
+        }
+        drop((queue, done_tx));
+        let mut failed = None;
+        let mut deliver = |files: Result<Vec<StoredFile>, FormatError>, failed: &mut Option<ReadError>| match files {
+            Ok(files) => files.into_iter().for_each(|f| visit.file(f)),
+            Err(e) => {
+                failed.get_or_insert(e.into());
+            }
+        };
+        let mut batch = Batch::default();
+        let mut read = 0;
+        while read < count && failed.is_none() {
+            if let Err(e) = body.append_record(&mut batch.bytes) {
+                failed = Some(e);
+                break;
+            }
+            batch.ends.push(batch.bytes.len());
+            read += 1;
+            if batch.bytes.len() >= BATCH || read == count {
+                if jobs.send(std::mem::take(&mut batch)).is_err() {
+                    break;
+                }
+                while let Ok(files) = done.try_recv() {
+                    deliver(files, &mut failed);
+                }
+            }
+        }
+        drop(jobs);
+        for files in done {
+            deliver(files, &mut failed);
+        }
+        failed.map_or(Ok(()), Err)
+    })
+}
+
+fn bad(what: &str) -> FormatError {
+    FormatError::Decode(what.to_owned())
+}
+
+/// A postcard value that is exactly `bytes`.
+fn exact<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, FormatError> {
+    match postcard::take_from_bytes(bytes) {
+        Ok((value, [])) => Ok(value),
+        Ok(_) => Err(bad("a record longer than its value")),
+        Err(e) => Err(FormatError::Decode(e.to_string())),
+    }
+}
+
+/// The body being read: never reads past its length, so no length read off it can make the reader
+/// allocate more than the store holds.
+struct Body<R> {
+    input: R,
+    /// Body bytes not read yet.
+    left: u64,
+}
+
+impl<R: Read> Body<R> {
+    /// The next record's bytes (in `buf`).
+    fn record<'b>(&mut self, buf: &'b mut Vec<u8>) -> Result<&'b [u8], ReadError> {
+        buf.clear();
+        self.append_record(buf)?;
+        Ok(buf)
+    }
+
+    /// The next record's bytes, appended to `out`.
+    fn append_record(&mut self, out: &mut Vec<u8>) -> Result<(), ReadError> {
+        let len = self.length()?;
+        if len > self.left {
+            return Err(bad("a record past the end of the store").into());
+        }
+        let start = out.len();
+        out.resize(start + len as usize, 0);
+        self.input.read_exact(&mut out[start..])?;
+        self.left -= len;
+        Ok(())
+    }
+
+    /// A LEB128 length.
+    fn length(&mut self) -> Result<u64, ReadError> {
+        let mut value = 0u64;
+        for shift in (0..64).step_by(7) {
+            if self.left == 0 {
+                return Err(bad("a record past the end of the store").into());
+            }
+            let mut byte = [0];
+            self.input.read_exact(&mut byte)?;
+            self.left -= 1;
+            value |= u64::from(byte[0] & 0x7f) << shift;
+            if byte[0] & 0x80 == 0 {
+                return Ok(value);
+            }
+        }
+        Err(bad("bad record length").into())
+    }
+}
+
+/// Hashes and counts the bytes that pass through, either way.
+struct Hashing<T> {
+    inner: T,
+    hasher: blake3::Hasher,
+    len: u64,
+}
+
+impl<T> Hashing<T> {
+    fn new(inner: T) -> Self {
+        Hashing { inner, hasher: blake3::Hasher::new(), len: 0 }
+    }
+}
+
+impl<T: Write> Write for Hashing<T> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.len += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+impl<T: Read> Read for Hashing<T> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.len += n as u64;
+        Ok(n)
+    }
+}
+
+fn put_bytes(out: &mut impl Write, bytes: &[u8]) -> io::Result<()> {
+    let mut len = bytes.len() as u64;
+    let mut prefix = [0u8; 10];
+    let mut n = 0;
+    loop {
+        let byte = (len & 0x7f) as u8;
+        len >>= 7;
+        if len == 0 {
+            prefix[n] = byte;
+            n += 1;
+            break;
+        }
+        prefix[n] = byte | 0x80;
+        n += 1;
+    }
+    out.write_all(&prefix[..n])?;
+    out.write_all(bytes)
+}
+
+fn put_record(out: &mut impl Write, scratch: &mut Vec<u8>, value: &impl Serialize) -> io::Result<()> {
+    scratch.clear();
+    *scratch = postcard::to_extend(value, std::mem::take(scratch)).map_err(io::Error::other)?;
+    put_bytes(out, scratch)
+}
+
+/// The language table and the counts.
+#[derive(Serialize, Deserialize)]
+struct Head<'a> {
+    #[serde(borrow)]
+    langs: Vec<&'a str>,
+    names: u64,
+    files: u64,
+}
+
+#[derive(Deserialize)]
+struct FileIn<'a> {
+    #[serde(borrow)]
+    path: &'a [u8],
+    lang: u32,
+    size: u64,
+    mtime_ns: u128,
+    hash: [u8; 32],
+    racy: bool,
+    count: u32,
+    #[serde(borrow)]
+    symbols: &'a [u8],
+}
+
+#[derive(Serialize)]
+struct FileOut<'a> {
+    path: Bytes<'a>,
+    lang: u32,
+    size: u64,
+    mtime_ns: u128,
+    hash: [u8; 32],
+    racy: bool,
+    count: u32,
+    symbols: Bytes<'a>,
+}
+
+/// Serialized as bytes (what `&[u8]` deserializes from), not as a sequence.
+struct Bytes<'a>(&'a [u8]);
+
+impl Serialize for Bytes<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(self.0)
+    }
 }
 
 /// Decodes a file's symbols. Each is 16 LEB128 numbers, most of them one byte: positions are
@@ -210,6 +573,10 @@ pub(super) fn decode(bytes: &[u8]) -> Result<(Meta, Decoded<'_>), FormatError> {
 /// byte column, which it never exceeds), and the parent index plus one (0: none).
 pub(super) fn decode_symbols(mut blob: &[u8], count: u32, names: &[Name]) -> Result<Vec<Symbol>, FormatError> {
     let bad = || FormatError::Decode("bad symbol encoding".into());
+    // Each symbol takes at least 16 bytes: a count beyond that is garbage, not a reason to allocate.
+    if count as usize > blob.len() / 16 {
+        return Err(bad());
+    }
     let mut out = Vec::with_capacity(count as usize);
     let mut next = || -> Result<u32, FormatError> {
         let mut value: u32 = 0;
@@ -250,7 +617,8 @@ pub(super) fn decode_symbols(mut blob: &[u8], count: u32, names: &[Name]) -> Res
     }
 }
 
-fn encode_symbols(symbols: &[Symbol], name_ids: &HashMap<Name, u32>, out: &mut Vec<u8>) {
+/// Encodes symbols the way [`decode_symbols`] reads them.
+pub(super) fn encode_symbols(symbols: impl Iterator<Item = Symbol>, name_ids: &HashMap<Name, u32>, out: &mut Vec<u8>) {
     let mut put = |mut value: u32| loop {
         let byte = (value & 0x7f) as u8;
         value >>= 7;
@@ -333,62 +701,6 @@ fn role_code(role: Role) -> u32 {
 
 fn role_of(code: u32) -> Option<Role> {
     [Role::Definition, Role::Reference, Role::Scope].get(code as usize).copied()
-}
-
-#[derive(Serialize)]
-struct PayloadOut<'a> {
-    langs: &'a [&'static str],
-    names: &'a [&'static str],
-    files: FilesOut<'a>,
-}
-
-struct FilesOut<'a> {
-    files: &'a [EncodeFile<'a>],
-    lang_ids: &'a HashMap<&'static str, u32>,
-    name_ids: &'a HashMap<Name, u32>,
-}
-
-#[derive(Serialize)]
-struct FileOut<'a> {
-    path: Bytes<'a>,
-    lang: u32,
-    size: u64,
-    mtime_ns: u128,
-    hash: [u8; 32],
-    racy: bool,
-    count: u32,
-    symbols: Bytes<'a>,
-}
-
-/// Serialized as bytes (what `&[u8]` deserializes from), not as a sequence.
-struct Bytes<'a>(&'a [u8]);
-
-impl Serialize for Bytes<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_bytes(self.0)
-    }
-}
-
-impl Serialize for FilesOut<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut blob = Vec::new();
-        let mut seq = s.serialize_seq(Some(self.files.len()))?;
-        for f in self.files {
-            blob.clear();
-            encode_symbols(&f.entry.symbols, self.name_ids, &mut blob);
-            seq.serialize_element(&FileOut {
-                path: Bytes(&f.relative),
-                lang: self.lang_ids[f.entry.lang.name()],
-                size: f.entry.stamp.size,
-                mtime_ns: f.entry.stamp.mtime_ns,
-                hash: f.entry.stamp.hash,
-                racy: f.racy,
-                count: f.entry.symbols.len() as u32,
-                symbols: Bytes(&blob),
-            })?;
-        }
-        seq.end()
-    }
 }
 
 /// A path's bytes (as stored).

@@ -17,19 +17,18 @@
 mod format;
 
 use std::fs;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use dashmap::DashMap;
 use serde::Serialize;
 
-use crate::index::{FileEntry, Origin, Stamp};
+use crate::index::{FileEntry, Origin, Stamp, Symbols};
 use crate::lang::Lang;
 use crate::scanner::{Candidate, IndexedFile, Reuse};
-use crate::symbol::Name;
 
 pub use format::FormatError;
 
@@ -54,8 +53,6 @@ const ORPHAN_AGE: Duration = Duration::from_secs(24 * 3600);
 pub enum CacheError {
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
-    #[error("{path}: {source}")]
-    Format { path: PathBuf, source: FormatError },
 }
 
 /// How loading a store went.
@@ -176,43 +173,50 @@ impl Cache {
         self.dir.join(format!("{}-{hex}.idx", if name.is_empty() { "root" } else { &name }))
     }
 
-    /// Loads the store of `root`. Never fails: an unusable store is logged and treated as empty.
+    /// Loads the store of `root`, decoding every file's symbols as it streams by. Never fails: an
+    /// unusable store is logged and treated as empty.
     pub fn load(&self, root: &Path) -> Warm {
         let started = Instant::now();
         let path = self.store_path(root);
         let mut warm = Warm::empty();
         warm.stats.store = Some(path.clone());
-        let bytes = match fs::read(&path) {
-            Ok(bytes) => bytes,
+        let unreadable = |mut warm: Warm, e: std::io::Error| {
+            tracing::warn!("cache store {} is unreadable ({e}); rebuilding it", path.display());
+            warm.stats.status = LoadStatus::Unreadable;
+            warm.stats.detail = Some(e.to_string());
+            warm.loaded_in(started)
+        };
+        let file = match fs::File::open(&path) {
+            Ok(file) => file,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 warm.stats.status = LoadStatus::Missing;
                 return warm.loaded_in(started);
             }
-            Err(e) => {
-                tracing::warn!("cache store {} is unreadable ({e}); rebuilding it", path.display());
-                warm.stats.status = LoadStatus::Unreadable;
-                warm.stats.detail = Some(e.to_string());
-                return warm.loaded_in(started);
-            }
+            Err(e) => return unreadable(warm, e),
         };
-        warm.stats.store_bytes = bytes.len() as u64;
-        let (meta, decoded) = match format::decode(&bytes) {
-            Ok(decoded) => decoded,
-            Err(e) => {
+        let len = match file.metadata() {
+            Ok(meta) => meta.len(),
+            Err(e) => return unreadable(warm, e),
+        };
+        warm.stats.store_bytes = len;
+        let mut loading = Loading { root, expected: current_meta(root), files: Default::default(), entries: 0 };
+        let meta = match format::read(file, len, format::workers(len), &mut loading) {
+            Ok(meta) => meta,
+            Err(format::ReadError::Io(e)) => return unreadable(warm, e),
+            Err(format::ReadError::Format(e)) => {
                 tracing::warn!("cache store {} is unusable ({e}); rebuilding it", path.display());
                 warm.stats.status = LoadStatus::Corrupt;
                 warm.stats.detail = Some(e.to_string());
                 return warm.loaded_in(started);
             }
         };
-        let expected = current_meta(root);
-        if meta.root != expected.root {
+        if meta.root != loading.expected.root {
             tracing::warn!("cache store {} belongs to another folder; rebuilding it", path.display());
             warm.stats.status = LoadStatus::Corrupt;
             warm.stats.detail = Some("store of another folder".to_owned());
             return warm.loaded_in(started);
         }
-        warm.usable = meta == expected;
+        warm.usable = meta == loading.expected;
         if warm.usable {
             warm.stats.status = LoadStatus::Loaded;
         } else {
@@ -226,26 +230,8 @@ impl Cache {
             warm.stats.status = LoadStatus::Outdated;
             warm.stats.detail = Some(format!("written by symdex {}", meta.version));
         }
-        warm.stats.entries = decoded.files.len();
-        warm.files.reserve(decoded.files.len());
-        let base = bytes.as_ptr() as usize;
-        for f in &decoded.files {
-            let Some(relative) = format::bytes_path(f.relative) else { continue };
-            // Where the file's encoded symbols sit in `bytes` (kept, and decoded on reuse).
-            let start = f.symbols.as_ptr() as usize - base;
-            warm.files.insert(
-                root.join(relative),
-                Entry {
-                    lang: f.lang,
-                    stamp: Stamp { size: f.size, mtime_ns: f.mtime_ns, hash: f.hash },
-                    racy: f.racy,
-                    count: f.count,
-                    symbols: start..start + f.symbols.len(),
-                },
-            );
-        }
-        warm.names = decoded.names;
-        warm.bytes = bytes;
+        warm.stats.entries = loading.entries;
+        warm.files = loading.files;
         warm.loaded_in(started)
     }
 
@@ -268,10 +254,9 @@ impl Cache {
             .collect();
         encode.sort_unstable_by(|a, b| a.relative.cmp(&b.relative));
         let path = self.store_path(root);
-        let bytes = format::encode(&current_meta(root), &encode)
-            .map_err(|source| CacheError::Format { path: path.clone(), source })?;
-        self.write_atomically(&path, &bytes)?;
-        let saved = Saved { files: encode.len(), bytes: bytes.len() as u64, time: started.elapsed() };
+        let meta = current_meta(root);
+        let bytes = self.write_atomically(&path, |file| format::write(file, &meta, &encode))?;
+        let saved = Saved { files: encode.len(), bytes, time: started.elapsed() };
         tracing::debug!(
             "saved {} files ({} bytes) to {} in {:?}",
             saved.files,
@@ -286,7 +271,13 @@ impl Cache {
         Ok(saved)
     }
 
-    fn write_atomically(&self, path: &Path, bytes: &[u8]) -> Result<(), CacheError> {
+    /// Has `write` fill a temp file next to `path`, then renames it over `path`. Returns what
+    /// `write` returned (the store's length).
+    fn write_atomically(
+        &self,
+        path: &Path,
+        write: impl FnOnce(&mut fs::File) -> std::io::Result<u64>,
+    ) -> Result<u64, CacheError> {
         let io = |path: &Path| {
             let path = path.to_path_buf();
             move |source| CacheError::Io { path, source }
@@ -295,7 +286,7 @@ impl Cache {
         let mut temp =
             tempfile::Builder::new().prefix(".").suffix(".tmp").tempfile_in(&self.dir).map_err(io(&self.dir))?;
         set_mode(temp.path(), 0o600).map_err(io(temp.path()))?;
-        temp.write_all(bytes).map_err(io(temp.path()))?;
+        let written = write(temp.as_file_mut()).map_err(io(temp.path()))?;
         temp.as_file().sync_all().map_err(io(temp.path()))?;
         if fs::symlink_metadata(path).is_ok_and(|m| m.is_dir()) {
             tracing::warn!("a directory stands where the cache store {} goes: removing it", path.display());
@@ -306,7 +297,7 @@ impl Cache {
         if let Ok(dir) = fs::File::open(&self.dir) {
             let _ = dir.sync_all();
         }
-        Ok(())
+        Ok(written)
     }
 
     /// Removes leftovers: temp files of interrupted writes, stores of folders gone for a while
@@ -340,12 +331,9 @@ impl Cache {
     }
 }
 
-/// A loaded store, offered to the scanner as [`Reuse`]: an entry is handed out only for a file
-/// whose stamp proves it unchanged; its symbols are decoded then, on the scanner's worker.
+/// A loaded store, offered to the scanner as [`Reuse`]: an entry's symbols (decoded at load) are
+/// handed over, moved out, only for a file whose stamp proves it unchanged.
 pub struct Warm {
-    /// The store as read (checksum verified): symbols are decoded from it on reuse.
-    bytes: Vec<u8>,
-    names: Vec<Name>,
     files: rustc_hash::FxHashMap<PathBuf, Entry>,
     /// False for an outdated store: entries are known but never reused.
     usable: bool,
@@ -360,17 +348,42 @@ struct Entry {
     lang: Option<Lang>,
     stamp: Stamp,
     racy: bool,
-    count: u32,
-    /// The encoded symbols, a range of the store's bytes.
-    symbols: std::ops::Range<usize>,
+    /// `None` in an outdated store, for a language this build lacks, and once handed over.
+    symbols: Mutex<Option<Symbols>>,
+}
+
+/// A store being read: its entries, kept only if the whole store turns out valid.
+struct Loading<'a> {
+    root: &'a Path,
+    expected: format::Meta,
+    files: rustc_hash::FxHashMap<PathBuf, Entry>,
+    /// Files in the store (paths this platform cannot name included).
+    entries: usize,
+}
+
+impl format::Visit for Loading<'_> {
+    fn start(&mut self, meta: &format::Meta, files: usize) -> bool {
+        self.files.reserve(files);
+        *meta == self.expected
+    }
+
+    fn file(&mut self, f: format::StoredFile) {
+        self.entries += 1;
+        let Some(relative) = format::bytes_path(&f.relative) else { return };
+        let entry = Entry {
+            lang: f.lang,
+            stamp: Stamp { size: f.size, mtime_ns: f.mtime_ns, hash: f.hash },
+            racy: f.racy,
+            symbols: Mutex::new(f.symbols),
+        };
+        self.files.insert(self.root.join(relative), entry);
+    }
 }
 
 impl Warm {
     /// No store: every file is a miss.
     pub fn empty() -> Warm {
         Warm {
-            bytes: Vec::new(),
-            names: Vec::new(),
             files: rustc_hash::FxHashMap::default(),
             usable: false,
             stats: CacheStats::default(),
@@ -422,12 +435,10 @@ impl Reuse for Warm {
             stamp.mtime_ns = candidate.mtime_ns;
             self.rehashed.fetch_add(1, Ordering::Relaxed);
         }
-        let symbols = match format::decode_symbols(&self.bytes[entry.symbols.clone()], entry.count, &self.names) {
-            Ok(symbols) => symbols,
-            Err(e) => {
-                tracing::warn!("{}: stored symbols unreadable ({e}); parsing it", candidate.path.display());
-                return self.stale();
-            }
+        let Some(symbols) = entry.symbols.lock().unwrap_or_else(PoisonError::into_inner).take() else {
+            // Handed over already (the same path offered twice): the store has nothing left for it.
+            self.misses.fetch_add(1, Ordering::Relaxed);
+            return None;
         };
         self.hits.fetch_add(1, Ordering::Relaxed);
         Some(IndexedFile { path: candidate.path.clone(), lang: candidate.lang, symbols, stamp })

@@ -2,7 +2,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use super::*;
-use crate::index::{FileUpdate, Index};
+use crate::index::{FileUpdate, Index, Symbols};
 use crate::scanner::{self, CancelToken, NoReuse, ScanConfig, ScanStats};
 
 fn config() -> ScanConfig {
@@ -56,6 +56,57 @@ fn dump(index: &Index) -> Vec<(PathBuf, &'static str, &'static str, u32, u32)> {
 fn save(cache: &Cache, root: &Path, index: &Index, racy: &Racy) -> Saved {
     let files = index.files();
     cache.save(root, files.iter().map(|f| &**f), racy).unwrap()
+}
+
+/// A whole store, in memory.
+fn encode(meta: &format::Meta, files: &[format::EncodeFile<'_>]) -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    let len = format::write(&mut out, meta, files).unwrap();
+    assert_eq!(len, out.get_ref().len() as u64);
+    out.into_inner()
+}
+
+/// A stored file as `format::read` hands it over, owned.
+#[derive(Debug)]
+struct ReadFile {
+    relative: Vec<u8>,
+    lang: Option<Lang>,
+    stamp: Stamp,
+    racy: bool,
+    symbols: Option<Vec<crate::symbol::Symbol>>,
+}
+
+#[derive(Default)]
+struct Collect(Vec<ReadFile>);
+
+impl format::Visit for Collect {
+    fn start(&mut self, _: &format::Meta, _: usize) -> bool {
+        true
+    }
+
+    fn file(&mut self, f: format::StoredFile) {
+        self.0.push(ReadFile {
+            relative: f.relative,
+            lang: f.lang,
+            stamp: Stamp { size: f.size, mtime_ns: f.mtime_ns, hash: f.hash },
+            racy: f.racy,
+            symbols: f.symbols.map(|s| s.to_vec()),
+        });
+    }
+}
+
+/// What `format::read` makes of a store's bytes.
+fn decode(bytes: &[u8]) -> Result<(format::Meta, Vec<ReadFile>), format::ReadError> {
+    decode_on(bytes, 0)
+}
+
+/// What `format::read` makes of a store's bytes with `workers` decoding threads, files in path
+/// order.
+fn decode_on(bytes: &[u8], workers: usize) -> Result<(format::Meta, Vec<ReadFile>), format::ReadError> {
+    let mut files = Collect::default();
+    let meta = format::read(bytes, bytes.len() as u64, workers, &mut files)?;
+    files.0.sort_by(|a, b| a.relative.cmp(&b.relative));
+    Ok((meta, files.0))
 }
 
 #[test]
@@ -202,7 +253,7 @@ fn every_damaged_byte_is_caught() {
     let racy = Racy::new();
     let (cold, _) = index(work.path(), &NoReuse, &racy);
     let files = cold.files();
-    let encode: Vec<format::EncodeFile<'_>> = files
+    let to_encode: Vec<format::EncodeFile<'_>> = files
         .iter()
         .map(|f| format::EncodeFile {
             relative: format::path_bytes(f.path.strip_prefix(work.path()).unwrap()).unwrap(),
@@ -210,15 +261,14 @@ fn every_damaged_byte_is_caught() {
             racy: false,
         })
         .collect();
-    let good = format::encode(&current_meta(work.path()), &encode).unwrap();
-    let (_, decoded) = format::decode(&good).unwrap();
-    let symbols = format::decode_symbols(decoded.files[0].symbols, decoded.files[0].count, &decoded.names).unwrap();
-    assert_eq!(symbols, cold.files()[0].symbols);
+    let good = encode(&current_meta(work.path()), &to_encode);
+    let (_, decoded) = decode(&good).unwrap();
+    assert_eq!(decoded[0].symbols.as_deref(), Some(&cold.files()[0].symbols.to_vec()[..]));
     for i in 0..good.len() {
         let mut bad = good.clone();
         bad[i] ^= 0x01;
-        assert!(format::decode(&bad).is_err(), "flipping byte {i} went unnoticed");
-        assert!(format::decode(&good[..i]).is_err(), "truncation at {i} went unnoticed");
+        assert!(decode(&bad).is_err(), "flipping byte {i} went unnoticed");
+        assert!(decode(&good[..i]).is_err(), "truncation at {i} went unnoticed");
     }
 }
 
@@ -231,11 +281,11 @@ fn an_outdated_store_counts_its_entries_as_stale() {
     let racy = Racy::new();
     let (cold, _) = index(work.path(), &NoReuse, &racy);
     let files = cold.files();
-    let encode: Vec<format::EncodeFile<'_>> =
+    let to_encode: Vec<format::EncodeFile<'_>> =
         files.iter().map(|f| format::EncodeFile { relative: b"a.py".to_vec(), entry: f, racy: false }).collect();
     let mut meta = current_meta(work.path());
     meta.version = "0.0.0-older".to_owned();
-    let bytes = format::encode(&meta, &encode).unwrap();
+    let bytes = encode(&meta, &to_encode);
     fs::create_dir_all(cache.dir()).unwrap();
     fs::write(cache.store_path(work.path()), bytes).unwrap();
     let store = cache.load(work.path());
@@ -294,25 +344,224 @@ fn symbols_round_trip_through_their_compact_encoding() {
             parent: 1,
         },
     ];
-    let entry = FileEntry {
-        id: 0,
-        path: Arc::from(Path::new("/r/a.rs")),
-        lang: Lang::Rust,
-        symbols: symbols.clone(),
-        vendored: false,
-        origin: Origin::Disk,
-        stamp: Stamp { size: 1, mtime_ns: 2, hash: [3; 32] },
-    };
-    let files = [format::EncodeFile { relative: b"a.rs".to_vec(), entry: &entry, racy: true }];
-    let bytes = format::encode(&current_meta(Path::new("/r")), &files).unwrap();
-    let (_, decoded) = format::decode(&bytes).unwrap();
-    let f = &decoded.files[0];
-    assert_eq!(
-        (f.relative, f.lang, f.size, f.mtime_ns, f.hash, f.racy),
-        (&b"a.rs"[..], Some(Lang::Rust), 1, 2, [3; 32], true)
+    let entry = FileEntry::new(
+        0,
+        Arc::from(Path::new("/r/a.rs")),
+        Lang::Rust,
+        Symbols::from(symbols.clone()),
+        Origin::Disk,
+        Stamp { size: 1, mtime_ns: 2, hash: [3; 32] },
     );
-    assert_eq!(format::decode_symbols(f.symbols, f.count, &decoded.names).unwrap(), symbols);
+    let files = [format::EncodeFile { relative: b"a.rs".to_vec(), entry: &entry, racy: true }];
+    let bytes = encode(&current_meta(Path::new("/r")), &files);
+    let (_, decoded) = decode(&bytes).unwrap();
+    let f = &decoded[0];
+    assert_eq!(
+        (&f.relative[..], f.lang, f.stamp, f.racy),
+        (&b"a.rs"[..], Some(Lang::Rust), Stamp { size: 1, mtime_ns: 2, hash: [3; 32] }, true)
+    );
+    assert_eq!(f.symbols.as_deref(), Some(&symbols[..]));
     // A count that does not match the bytes is an error, not a misread.
-    assert!(format::decode_symbols(f.symbols, f.count + 1, &decoded.names).is_err());
-    assert!(format::decode_symbols(f.symbols, f.count - 1, &decoded.names).is_err());
+    let names: Vec<Name> = vec![Name::new("outer"), Name::new("héllo😀")];
+    let ids = names.iter().enumerate().map(|(i, n)| (*n, i as u32)).collect();
+    let mut blob = Vec::new();
+    format::encode_symbols(symbols.iter().copied(), &ids, &mut blob);
+    assert_eq!(format::decode_symbols(&blob, 3, &names).unwrap(), symbols);
+    for count in [2, 4, u32::MAX] {
+        assert!(format::decode_symbols(&blob, count, &names).is_err(), "{count}");
+    }
+}
+
+/// A workspace of a few files, indexed and saved: its root, cache and store path.
+struct Saved3 {
+    work: tempfile::TempDir,
+    _cache_dir: tempfile::TempDir,
+    cache: Cache,
+    cold: Index,
+    store: PathBuf,
+}
+
+fn saved_workspace() -> Saved3 {
+    let work = tempfile::tempdir().unwrap();
+    for i in 0..12 {
+        write_old(work.path(), &format!("m{i:02}.py"), &format!("class C{i}:\n    def m{i}(self): pass\n"));
+    }
+    let cache_dir = tempfile::tempdir().unwrap();
+    let cache = Cache::at(cache_dir.path());
+    let racy = Racy::new();
+    let (cold, _) = index(work.path(), &NoReuse, &racy);
+    save(&cache, work.path(), &cold, &racy);
+    let store = cache.store_path(work.path());
+    Saved3 { work, _cache_dir: cache_dir, cache, cold, store }
+}
+
+/// Loads `bytes` as the store of `w` and checks that nothing of it is used: the status, no
+/// entries, no hits, an index equal to a cold one. Returns the reason given.
+fn loads_as_empty(w: &Saved3, bytes: &[u8], status: LoadStatus) -> String {
+    fs::write(&w.store, bytes).unwrap();
+    let store = w.cache.load(w.work.path());
+    let (warm, _) = index(w.work.path(), &store, &Racy::new());
+    let stats = store.stats();
+    assert_eq!(stats.status, status, "{:?}", stats.detail);
+    assert_eq!((stats.entries, stats.hits, stats.stale, stats.store_bytes), (0, 0, 0, bytes.len() as u64));
+    assert_eq!(dump(&warm), dump(&w.cold));
+    stats.detail.unwrap_or_default()
+}
+
+/// `body` behind a header that vouches for it (right checksum, right length).
+fn sealed(body: &[u8]) -> Vec<u8> {
+    let mut bytes = format::MAGIC.to_vec();
+    bytes.extend_from_slice(&format::FORMAT.to_le_bytes());
+    bytes.extend_from_slice(blake3::hash(body).as_bytes());
+    bytes.extend_from_slice(&(body.len() as u64).to_le_bytes());
+    bytes.extend_from_slice(body);
+    bytes
+}
+
+/// A record as the body frames it.
+fn record(bytes: &[u8]) -> Vec<u8> {
+    postcard::to_allocvec(&Bytes(bytes)).unwrap()
+}
+
+struct Bytes<'a>(&'a [u8]);
+
+impl serde::Serialize for Bytes<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(self.0)
+    }
+}
+
+#[test]
+fn a_truncated_store_loads_as_empty() {
+    let w = saved_workspace();
+    let good = fs::read(&w.store).unwrap();
+    for len in [good.len() - 1, good.len() * 2 / 3, format::HEADER_LEN + 1] {
+        let detail = loads_as_empty(&w, &good[..len], LoadStatus::Corrupt);
+        assert!(detail.starts_with("truncated store"), "{len}: {detail}");
+    }
+}
+
+#[test]
+fn a_flipped_byte_in_the_middle_loads_as_empty() {
+    // Files before the flip decode fine as the store streams in; none of them may be kept.
+    let w = saved_workspace();
+    let mut bytes = fs::read(&w.store).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x10;
+    assert_eq!(loads_as_empty(&w, &bytes, LoadStatus::Corrupt), "checksum mismatch");
+}
+
+#[test]
+fn garbage_with_a_right_checksum_loads_as_empty() {
+    let w = saved_workspace();
+    let good = fs::read(&w.store).unwrap();
+    let body = &good[format::HEADER_LEN..];
+    let meta = record(&postcard::to_allocvec(&current_meta(w.work.path())).unwrap());
+    let head = |names: u64, files: u64| record(&postcard::to_allocvec(&(vec!["python"], names, files)).unwrap());
+    // A file record claiming u32::MAX symbols in a few bytes.
+    let huge_count = {
+        let file = (Bytes(b"m00.py"), 0u32, 1u64, 2u128, [0u8; 32], false, u32::MAX, Bytes(&[0; 16]));
+        record(&postcard::to_allocvec(&file).unwrap())
+    };
+    let noise: Vec<u8> = (0..body.len() as u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("noise", noise),
+        ("a record longer than the store", [&meta[..], &[0xff, 0xff, 0xff, 0xff, 0x0f]].concat()),
+        ("counts far beyond the bytes", [&meta[..], &head(u64::MAX, u64::MAX)].concat()),
+        ("a symbol count far beyond the bytes", [&meta[..], &head(0, 1), &huge_count].concat()),
+        ("the good body twice", [body, body].concat()),
+        ("the good body cut short", body[..body.len() - 5].to_vec()),
+    ];
+    for (what, body) in cases {
+        let detail = loads_as_empty(&w, &sealed(&body), LoadStatus::Corrupt);
+        assert!(detail.starts_with("undecodable store"), "{what}: {detail}");
+    }
+}
+
+#[test]
+fn no_resealed_damage_makes_reading_panic() {
+    // Each byte of a real body changed, behind a header that vouches for it: every field of every
+    // record gets a wrong value that the checksum does not catch. Reading may succeed or fail but
+    // must not panic or allocate by what it reads.
+    let w = saved_workspace();
+    let good = fs::read(&w.store).unwrap();
+    let body = &good[format::HEADER_LEN..];
+    for i in 0..body.len() {
+        for flip in [0x01, 0x80, 0xff] {
+            let mut bad = body.to_vec();
+            bad[i] ^= flip;
+            let _ = decode(&sealed(&bad));
+        }
+        assert!(decode(&sealed(&body[..i])).is_err(), "a body cut at {i} read as whole");
+    }
+}
+
+#[test]
+fn each_file_is_handed_over_once() {
+    let w = saved_workspace();
+    let store = w.cache.load(w.work.path());
+    let path = w.work.path().join("m03.py");
+    let meta = fs::metadata(&path).unwrap();
+    let candidate =
+        Candidate { path: path.clone(), lang: Lang::Python, size: meta.len(), mtime_ns: scanner::mtime_ns(&meta) };
+    let first = store.reuse(&candidate).expect("a hit");
+    assert_eq!(first.symbols.to_vec(), w.cold.file(&path).unwrap().symbols.to_vec());
+    assert!(store.reuse(&candidate).is_none());
+    assert_eq!((store.stats().hits, store.stats().misses), (1, 1));
+}
+
+#[test]
+fn decoding_on_threads_reads_the_same_as_on_one() {
+    use crate::symbol::{Name, Pos, Role, Span, Symbol, SymbolKind, NO_PARENT};
+    // Enough symbols for many batches of records.
+    let entries: Vec<FileEntry> = (0..24u32)
+        .map(|f| {
+            let symbols: Vec<Symbol> = (0..1200u32)
+                .map(|i| {
+                    let name = Name::new(&format!("name_{}", (f * 7 + i) % 3000));
+                    let len = name.as_str().len() as u32;
+                    let at = |line, col| Pos { line, col, col16: col };
+                    Symbol {
+                        name,
+                        kind: SymbolKind::Function,
+                        role: if i % 3 == 0 { Role::Definition } else { Role::Reference },
+                        range: Span { start: at(i, 4), end: at(i + 2, 1) },
+                        name_range: Span { start: at(i, 8), end: at(i, 8 + len) },
+                        parent: if i == 0 { NO_PARENT } else { i - 1 },
+                    }
+                })
+                .collect();
+            FileEntry::new(
+                f,
+                Arc::from(Path::new(&format!("/r/f{f:02}.rs"))),
+                Lang::Rust,
+                Symbols::from(symbols),
+                Origin::Disk,
+                Stamp { size: u64::from(f), mtime_ns: 2, hash: [3; 32] },
+            )
+        })
+        .collect();
+    let files: Vec<format::EncodeFile<'_>> = entries
+        .iter()
+        .map(|e| format::EncodeFile { relative: format!("f{:02}.rs", e.id).into_bytes(), entry: e, racy: false })
+        .collect();
+    let bytes = encode(&current_meta(Path::new("/r")), &files);
+    assert!(bytes.len() > 2 * 256 * 1024, "{} bytes: a single batch", bytes.len());
+    let (_, alone) = decode_on(&bytes, 0).unwrap();
+    let (_, threaded) = decode_on(&bytes, 3).unwrap();
+    assert_eq!(alone.len(), entries.len());
+    for ((a, t), e) in alone.iter().zip(&threaded).zip(&entries) {
+        assert_eq!((&a.relative, a.stamp), (&t.relative, t.stamp));
+        assert_eq!(a.symbols.as_deref(), Some(&e.symbols.to_vec()[..]));
+        assert_eq!(t.symbols.as_deref(), Some(&e.symbols.to_vec()[..]));
+    }
+    // Damage in a late batch, resealed: found by the threads as by one.
+    let body = &bytes[format::HEADER_LEN..];
+    let mut bad = body.to_vec();
+    let at = bad.len() - 1000;
+    bad[at] = 0xff;
+    for workers in [0, 1, 3] {
+        assert!(decode_on(&sealed(&bad), workers).is_err(), "{workers}");
+        assert!(decode_on(&sealed(&body[..body.len() - 1]), workers).is_err(), "{workers}");
+    }
 }

@@ -28,6 +28,8 @@ pub struct BenchOptions {
     pub queries: usize,
     pub seed: u64,
     pub skip_ctags: bool,
+    /// Measure only the server, with the store kept in this directory between runs.
+    pub latency_only: Option<PathBuf>,
     pub markdown: Option<PathBuf>,
     pub json: Option<PathBuf>,
 }
@@ -106,6 +108,11 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<()> {
 
 fn bench_corpus(exe: &Path, name: &str, dir: &Path, options: &BenchOptions) -> anyhow::Result<CorpusResult> {
     let mut result = CorpusResult { corpus: name.to_owned(), ..CorpusResult::default() };
+    if let Some(cache) = &options.latency_only {
+        std::fs::create_dir_all(cache)?;
+        server_latencies(exe, dir, cache, options, &mut result)?;
+        return Ok(result);
+    }
     // Scan only, in-process, against `rg --files` (best of 3 each, warm page cache).
     let scan_config = ScanConfig::from_config(&Config::default());
     result.scan_secs = best_of(3, || {
@@ -167,6 +174,11 @@ fn server_latencies(
         client.request("workspace/symbol", json!({"query": query}))?;
         times.push(t.elapsed());
     }
+    let mut slowest: Vec<(Duration, &String)> = times.iter().copied().zip(&sample.queries).collect();
+    slowest.sort_by_key(|&(t, _)| std::cmp::Reverse(t));
+    let slowest: Vec<String> =
+        slowest.iter().take(5).map(|(t, q)| format!("{q:?} {:.1} ms", t.as_secs_f64() * 1e3)).collect();
+    eprintln!("bench: slowest workspace/symbol queries: {}", slowest.join(", "));
     result.workspace_symbol = latency(&mut times);
     times.clear();
     for (path, line, character) in &sample.positions {
@@ -219,13 +231,14 @@ fn typing_latency(client: &mut LspClient) -> anyhow::Result<Latency> {
 }
 
 /// A seeded sample of queries and definition positions from real files of the corpus.
-struct Sample {
-    queries: Vec<String>,
-    positions: Vec<(PathBuf, u32, u32)>,
+pub struct Sample {
+    pub queries: Vec<String>,
+    /// File, line and UTF-16 column of identifiers.
+    pub positions: Vec<(PathBuf, u32, u32)>,
 }
 
 impl Sample {
-    fn take(dir: &Path, n: usize, seed: u64) -> Sample {
+    pub fn take(dir: &Path, n: usize, seed: u64) -> Sample {
         let mut rng = fastrand::Rng::with_seed(seed);
         let (mut files, _) = scanner::walk(dir, &ScanConfig::from_config(&Config::default()), &CancelToken::new());
         files.sort_by(|a, b| a.path.cmp(&b.path));

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::index::Index;
-use crate::symbol::{container_name, Role};
+use crate::symbol::Role;
 
 /// Output formats.
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -30,7 +30,7 @@ pub fn write(index: &Index, root: &Path, format: Format, out: &mut impl Write) -
                 path.clone(),
                 s.name_range.start.line + 1,
                 s.kind.label(),
-                container_name(&file.symbols, i),
+                file.symbols.container_name(i),
             ));
         }
     }

@@ -1,6 +1,6 @@
 //! The command line: `symdex [lsp]`, `symdex index`, `symdex symbols`, `symdex bench`.
 
-mod bench;
+pub mod bench;
 mod export;
 
 use std::io::{IsTerminal, Write};
@@ -83,6 +83,10 @@ enum Command {
         /// Skip universal-ctags (slow on the kernel).
         #[arg(long)]
         skip_ctags: bool,
+        /// Only the server latencies and memory, warm-started from a store kept between runs in
+        /// this directory (indexed cold on the first run): for iterating on query speed.
+        #[arg(long, value_name = "CACHE_DIR")]
+        latency_only: Option<PathBuf>,
         /// Write the Markdown table here (e.g. docs/performance.md).
         #[arg(long)]
         markdown: Option<PathBuf>,
@@ -136,7 +140,7 @@ pub fn main() -> ExitCode {
         Command::Index { path, json, scan } => index(&path, json, &scan),
         Command::Symbols { query, root, limit, scan } => symbols(&query, &root, limit, &scan),
         Command::Export { root, format, scan } => export(&root, format, &scan),
-        Command::Bench { corpora, corpus, queries, seed, skip_ctags, markdown, json } => {
+        Command::Bench { corpora, corpus, queries, seed, skip_ctags, latency_only, markdown, json } => {
             let corpora_dir = corpora
                 .or_else(|| dirs::cache_dir().map(|d| d.join("symdex/corpora")))
                 .ok_or_else(|| anyhow::anyhow!("no --corpora directory"));
@@ -146,7 +150,16 @@ pub fn main() -> ExitCode {
                 } else {
                     corpus
                 };
-                bench::run(&bench::BenchOptions { corpora_dir, corpora, queries, seed, skip_ctags, markdown, json })
+                bench::run(&bench::BenchOptions {
+                    corpora_dir,
+                    corpora,
+                    queries,
+                    seed,
+                    skip_ctags,
+                    latency_only,
+                    markdown,
+                    json,
+                })
             })
         }
     };

@@ -1,10 +1,13 @@
 //! The symbol table: files by id in a [`DashMap`], each file's symbols an immutable `Arc` replaced
-//! whole on change, plus name indexes for definition lookup, references and fuzzy search.
+//! whole on change (kept compact, see [`Symbols`]), plus name indexes for definition lookup and
+//! fuzzy search. References are found by scanning the files' compact records: a references
+//! request is rare next to the memory a name map for every use would hold.
 //!
 //! Invariants: no IO and no LSP types here; queries never hold a map guard while touching another
 //! map, and an update holds only its own file's entry while it edits the name indexes, so readers
 //! and writers of different files never wait on each other for long.
 
+mod packed;
 mod rank;
 
 use std::path::{Path, PathBuf};
@@ -18,10 +21,14 @@ use serde::{Deserialize, Serialize};
 use crate::lang::Lang;
 use crate::symbol::{Name, Role, Symbol};
 
+pub use packed::Symbols;
 pub use rank::{is_vendored, DefinitionQuery, SearchQuery};
 
 /// A file's number in the index (stable while the process runs).
 pub type FileId = u32;
+
+/// The files defining a name: most names have one or two, held inline without an allocation.
+type FileIds = smallvec::SmallVec<[FileId; 2]>;
 
 /// Where a file's current symbols came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,10 +55,57 @@ pub struct FileEntry {
     pub id: FileId,
     pub path: Arc<Path>,
     pub lang: Lang,
-    pub symbols: Vec<Symbol>,
+    pub symbols: Symbols,
     pub vendored: bool,
     pub origin: Origin,
     pub stamp: Stamp,
+    /// Indexes of the file's definitions sorted by name, for files with many symbols (empty
+    /// otherwise: a scan is as fast).
+    by_name: Box<[u32]>,
+}
+
+/// Files with at least this many symbols get a sorted name index ([`FileEntry::definitions_named`]).
+const SORTED_FROM: usize = 48;
+
+impl FileEntry {
+    pub fn new(id: FileId, path: Arc<Path>, lang: Lang, symbols: Symbols, origin: Origin, stamp: Stamp) -> FileEntry {
+        let mut by_name: Vec<u32> = Vec::new();
+        if symbols.len() >= SORTED_FROM {
+            by_name = (0..symbols.len() as u32)
+                .filter(|&i| symbols.name_role(i as usize).is_some_and(|(_, r)| r == Role::Definition))
+                .collect();
+            by_name.sort_by_key(|&i| symbols.name_role(i as usize).map(|(n, _)| n));
+        }
+        FileEntry {
+            id,
+            vendored: is_vendored(&path),
+            path,
+            lang,
+            symbols,
+            origin,
+            stamp,
+            by_name: by_name.into_boxed_slice(),
+        }
+    }
+
+    /// Indexes of the file's definitions of `name`, in document order.
+    pub fn definitions_named(&self, name: Name) -> Vec<usize> {
+        if self.by_name.is_empty() {
+            return self
+                .symbols
+                .names()
+                .enumerate()
+                .filter(|(_, s)| *s == (name, Role::Definition))
+                .map(|(i, _)| i)
+                .collect();
+        }
+        let name_at = |i: u32| self.symbols.name_role(i as usize).map(|(n, _)| n);
+        let start = self.by_name.partition_point(|&i| name_at(i) < Some(name));
+        let end = start + self.by_name[start..].partition_point(|&i| name_at(i) == Some(name));
+        let mut found: Vec<usize> = self.by_name[start..end].iter().map(|&i| i as usize).collect();
+        found.sort_unstable();
+        found
+    }
 }
 
 /// A symbol in a file: the file entry it lives in and its index there.
@@ -62,13 +116,13 @@ pub struct SymbolRef {
 }
 
 impl SymbolRef {
-    pub fn symbol(&self) -> &Symbol {
-        &self.file.symbols[self.index]
+    pub fn symbol(&self) -> Symbol {
+        self.file.symbols.get(self.index).expect("a SymbolRef points into its file")
     }
 
     /// The name of the enclosing definition or scope.
     pub fn container(&self) -> Option<&'static str> {
-        crate::symbol::container_name(&self.file.symbols, self.index)
+        self.file.symbols.container_name(self.index)
     }
 }
 
@@ -77,7 +131,7 @@ impl SymbolRef {
 pub struct FileUpdate {
     pub path: PathBuf,
     pub lang: Lang,
-    pub symbols: Vec<Symbol>,
+    pub symbols: Symbols,
     pub origin: Origin,
     pub stamp: Stamp,
 }
@@ -88,8 +142,8 @@ pub struct Index {
     next_id: AtomicU32,
     ids: DashMap<Arc<Path>, FileId>,
     files: DashMap<FileId, Arc<FileEntry>>,
-    definitions: DashMap<Name, Vec<FileId>>,
-    references: DashMap<Name, Vec<FileId>>,
+    /// The files defining each name ever defined (an entry stays, empty, when the last goes).
+    definitions: DashMap<Name, FileIds>,
     /// Every name ever defined, once, with its letter mask: what fuzzy search scans.
     name_table: RwLock<Vec<NameSlot>>,
     symbol_count: AtomicUsize,
@@ -98,23 +152,76 @@ pub struct Index {
 #[derive(Clone, Copy)]
 struct NameSlot {
     mask: u64,
-    name: Name,
+    /// [`word_start_mask`] of the name.
+    starts: u64,
+    /// The interned text (it lives as long as the process), inline so a scan never asks the
+    /// interner.
+    text: &'static str,
 }
 
 /// A bit per letter, digit and `_` present in `text` (case-folded): a name can match a fuzzy query
 /// only if its mask includes the query's.
 pub fn char_mask(text: &str) -> u64 {
-    text.bytes().fold(0, |mask, b| {
-        let bit = match b.to_ascii_lowercase() {
-            c @ b'a'..=b'z' => c - b'a',
-            c @ b'0'..=b'9' => 26 + c - b'0',
-            b'_' => 36,
-            b'$' => 37,
-            b'-' => 38,
-            _ => return mask,
-        };
-        mask | 1 << bit
+    text.bytes().fold(0, |mask, b| mask | char_bit(b))
+}
+
+/// The bit of an ASCII letter (case-folded), digit, `_`, `$` or `-` in a [`char_mask`]; 0 for others.
+fn char_bit(b: u8) -> u64 {
+    let bit = match b.to_ascii_lowercase() {
+        c @ b'a'..=b'z' => c - b'a',
+        c @ b'0'..=b'9' => 26 + c - b'0',
+        b'_' => 36,
+        b'$' => 37,
+        b'-' => 38,
+        _ => return 0,
+    };
+    1 << bit
+}
+
+/// The [`char_mask`] of the characters of `text` that begin a word: the first, a letter or digit
+/// after a separator, an uppercase letter after a lowercase one or a digit or before a lowercase
+/// one (`Server` in `HTTPServer`), a digit after a letter. A fuzzy match must begin at a word start (as camel-hump and editor symbol
+/// pickers do): a query starting in the middle of a word is noise on a large index.
+pub fn word_start_mask(text: &str) -> u64 {
+    word_starts(text).fold(0, |mask, i| mask | char_bit(text.as_bytes()[i]))
+}
+
+/// Byte offsets in `text` where a word begins (see [`word_start_mask`]).
+pub(crate) fn word_starts(text: &str) -> impl Iterator<Item = usize> + '_ {
+    let bytes = text.as_bytes();
+    (0..bytes.len()).filter(move |&i| {
+        let b = bytes[i];
+        i == 0 || {
+            let p = bytes[i - 1];
+            b.is_ascii_alphanumeric() && !p.is_ascii_alphanumeric()
+                || b.is_ascii_uppercase()
+                    && (!p.is_ascii_uppercase() || bytes.get(i + 1).is_some_and(u8::is_ascii_lowercase))
+                || b.is_ascii_digit() && p.is_ascii_alphabetic()
+        }
     })
+}
+
+/// Whether `query` (ASCII-lowercased, without spaces) is a subsequence of `name` ignoring ASCII
+/// case, starting at a word start: the condition a fuzzy match must meet. Non-ASCII text is left
+/// to the fuzzy matcher (its normalisation may match letters this test cannot).
+fn may_match(name: &str, query: &[u8]) -> bool {
+    let Some((&first, rest)) = query.split_first() else { return true };
+    if !query.is_ascii() || !name.is_ascii() {
+        return true;
+    }
+    let bytes = name.as_bytes();
+    let Some(start) = word_starts(name).find(|&i| bytes[i].to_ascii_lowercase() == first) else { return false };
+    let mut wanted = rest.iter().peekable();
+    for b in &bytes[start + 1..] {
+        match wanted.peek() {
+            None => return true,
+            Some(&&w) if b.to_ascii_lowercase() == w => {
+                wanted.next();
+            }
+            Some(_) => {}
+        }
+    }
+    wanted.peek().is_none()
 }
 
 impl Index {
@@ -127,15 +234,7 @@ impl Index {
     pub fn upsert(&self, update: FileUpdate) -> bool {
         let path: Arc<Path> = Arc::from(update.path.as_path());
         let id = *self.ids.entry(path.clone()).or_insert_with(|| self.next_id.fetch_add(1, Ordering::Relaxed));
-        let entry = Arc::new(FileEntry {
-            id,
-            vendored: is_vendored(&path),
-            path,
-            lang: update.lang,
-            symbols: update.symbols,
-            origin: update.origin,
-            stamp: update.stamp,
-        });
+        let entry = Arc::new(FileEntry::new(id, path, update.lang, update.symbols, update.origin, update.stamp));
         match self.files.entry(id) {
             Entry::Occupied(mut slot) => {
                 if slot.get().origin == Origin::Editor && entry.origin == Origin::Disk {
@@ -182,13 +281,12 @@ impl Index {
             if slot.origin == Origin::Editor {
                 let e = &**slot;
                 *slot = Arc::new(FileEntry {
-                    id: e.id,
                     path: e.path.clone(),
-                    lang: e.lang,
                     symbols: e.symbols.clone(),
-                    vendored: e.vendored,
+                    by_name: e.by_name.clone(),
                     origin: Origin::Disk,
                     stamp: Stamp::default(),
+                    ..**slot
                 });
             }
         }
@@ -218,22 +316,27 @@ impl Index {
 
     /// All definitions of exactly `name`.
     pub fn definitions_of(&self, name: &str) -> Vec<SymbolRef> {
-        self.lookup(&self.definitions, name, |s| s.role == Role::Definition)
-    }
-
-    /// All references to exactly `name`.
-    pub fn references_to(&self, name: &str) -> Vec<SymbolRef> {
-        self.lookup(&self.references, name, |s| s.role == Role::Reference)
-    }
-
-    fn lookup(&self, map: &DashMap<Name, Vec<FileId>>, name: &str, keep: impl Fn(&Symbol) -> bool) -> Vec<SymbolRef> {
         let Some(name) = Name::lookup(name) else { return Vec::new() };
-        let ids = map.get(&name).map(|ids| ids.clone()).unwrap_or_default();
+        self.defining_files(name).into_iter().flat_map(|file| Self::definitions_in(&file, name)).collect()
+    }
+
+    /// The files defining `name` now.
+    fn defining_files(&self, name: Name) -> Vec<Arc<FileEntry>> {
+        let ids = self.definitions.get(&name).map(|ids| ids.clone()).unwrap_or_default();
+        ids.into_iter().filter_map(|id| self.file_by_id(id)).collect()
+    }
+
+    fn definitions_in(file: &Arc<FileEntry>, name: Name) -> Vec<SymbolRef> {
+        file.definitions_named(name).into_iter().map(|index| SymbolRef { file: file.clone(), index }).collect()
+    }
+
+    /// All references to exactly `name`: a scan of every file's records.
+    pub fn references_to(&self, name: &str) -> Vec<SymbolRef> {
+        let Some(name) = Name::lookup(name) else { return Vec::new() };
         let mut out = Vec::new();
-        for id in ids {
-            let Some(file) = self.file_by_id(id) else { continue };
-            for (index, s) in file.symbols.iter().enumerate() {
-                if s.name == name && keep(s) {
+        for file in self.files() {
+            for (index, s) in file.symbols.names().enumerate() {
+                if s == (name, Role::Reference) {
                     out.push(SymbolRef { file: file.clone(), index });
                 }
             }
@@ -251,58 +354,61 @@ impl Index {
         rank::resolve(self, query)
     }
 
-    /// Whether some file defines `name` now.
-    fn is_defined(&self, name: Name) -> bool {
-        self.definitions.get(&name).is_some_and(|ids| !ids.is_empty())
+    /// How many names were ever defined.
+    pub fn name_count(&self) -> usize {
+        self.name_table.read().unwrap_or_else(|p| p.into_inner()).len()
     }
 
-    /// Visits every name ever defined whose letters include all of `mask`'s ([`char_mask`]), for the
-    /// fuzzy matcher. Names no longer defined are visited too; the caller's lookup drops them.
-    fn candidate_names(&self, mask: u64, mut visit: impl FnMut(Name)) {
+    /// Visits every name ever defined that holds all the letters of `query` ([`char_mask`]) and
+    /// has a word starting with its first letter ([`word_start_mask`]), for the fuzzy matcher.
+    /// Names no longer defined are visited too; the caller's lookup drops them.
+    fn candidate_names(&self, query: &str, mut visit: impl FnMut(&'static str)) {
+        let mask = char_mask(query);
+        let first = query.bytes().next().map_or(0, char_bit);
         let table = self.name_table.read().unwrap_or_else(|p| p.into_inner());
         for slot in table.iter() {
-            if slot.mask & mask == mask {
-                visit(slot.name);
+            if slot.mask & mask == mask && slot.starts & first == first {
+                visit(slot.text);
             }
         }
     }
 
     fn reindex_names(&self, id: FileId, old: Option<&FileEntry>, new: Option<&FileEntry>) {
-        let names = |f: Option<&FileEntry>, role: Role| -> Vec<Name> {
-            let mut v: Vec<Name> =
-                f.map(|f| f.symbols.iter().filter(|s| s.role == role).map(|s| s.name).collect()).unwrap_or_default();
+        let names = |f: Option<&FileEntry>| -> Vec<Name> {
+            let mut v: Vec<Name> = f
+                .map(|f| f.symbols.names().filter(|s| s.1 == Role::Definition).map(|s| s.0).collect())
+                .unwrap_or_default();
             v.sort_unstable();
             v.dedup();
             v
         };
-        for (map, role) in [(&self.definitions, Role::Definition), (&self.references, Role::Reference)] {
-            let before = names(old, role);
-            let after = names(new, role);
-            let keep_empty = role == Role::Definition;
-            for name in before.iter().filter(|n| after.binary_search(n).is_err()) {
-                // Definition entries stay when empty: the name table holds every name ever defined
-                // once, and a vacant entry below means "first time".
-                map.remove_if_mut(name, |_, ids| {
-                    ids.retain(|&i| i != id);
-                    ids.is_empty() && !keep_empty
-                });
+        let before = names(old);
+        let after = names(new);
+        for name in before.iter().filter(|n| after.binary_search(n).is_err()) {
+            // Entries stay when empty: the name table holds every name ever defined once, and a
+            // vacant entry below means "first time".
+            if let Some(mut ids) = self.definitions.get_mut(name) {
+                ids.retain(|i| *i != id);
+                ids.shrink_to_fit();
             }
-            for name in after.iter().filter(|n| before.binary_search(n).is_err()) {
-                match map.entry(*name) {
-                    Entry::Occupied(mut ids) => {
-                        if !ids.get().contains(&id) {
-                            ids.get_mut().push(id);
-                        }
-                    }
-                    Entry::Vacant(slot) => {
-                        slot.insert(vec![id]);
-                        if keep_empty {
-                            let slot = NameSlot { mask: char_mask(name.as_str()), name: *name };
-                            self.name_table.write().unwrap_or_else(|p| p.into_inner()).push(slot);
-                        }
+        }
+        let mut first_seen = Vec::new();
+        for name in after.iter().filter(|n| before.binary_search(n).is_err()) {
+            match self.definitions.entry(*name) {
+                Entry::Occupied(mut ids) => {
+                    if !ids.get().contains(&id) {
+                        ids.get_mut().push(id);
                     }
                 }
+                Entry::Vacant(slot) => {
+                    slot.insert(FileIds::from_slice(&[id]));
+                    let text = name.as_str();
+                    first_seen.push(NameSlot { mask: char_mask(text), starts: word_start_mask(text), text });
+                }
             }
+        }
+        if !first_seen.is_empty() {
+            self.name_table.write().unwrap_or_else(|p| p.into_inner()).extend(first_seen);
         }
         let old_count = old.map_or(0, |f| f.symbols.len());
         let new_count = new.map_or(0, |f| f.symbols.len());

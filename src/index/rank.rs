@@ -87,49 +87,131 @@ pub(super) fn search(index: &Index, query: &SearchQuery) -> Vec<SymbolRef> {
     if text.is_empty() {
         return browse(index, limit);
     }
+    // Names are ranked by tier first and each defined name yields at least one hit, so fuzzy names
+    // are scored only when the exact and prefix tiers hold fewer than `limit` names; a cheap
+    // subsequence test rejects most names before the scorer sees them.
+    let keep = limit.saturating_mul(4).max(64);
+    let started = std::time::Instant::now();
+    let folded: Vec<u8> = text.bytes().filter(|&b| b != b' ').map(|b| b.to_ascii_lowercase()).collect();
+    let mut strong: Vec<(Tier, &'static str)> = Vec::new();
+    let mut fuzzy: Vec<&'static str> = Vec::new();
+    index.candidate_names(text, |candidate| match strong_tier(candidate, text) {
+        Some(tier) => strong.push((tier, candidate)),
+        None => fuzzy.push(candidate),
+    });
+    let scanned = started.elapsed();
+    let (strong_count, fuzzy_count) = (strong.len(), fuzzy.len());
     let mut matcher = Matcher::new(Config::DEFAULT);
     let atom = Atom::new(text, CaseMatching::Smart, Normalization::Smart, AtomKind::Fuzzy, true);
     let mut buf = Vec::new();
-    let mut names: Vec<(Tier, Reverse<u16>, Name)> = Vec::new();
-    index.candidate_names(super::char_mask(text), |name| {
-        let candidate = name.as_str();
-        let tier = if candidate == text {
-            Tier::Exact
-        } else if candidate.len() == text.len() && candidate.eq_ignore_ascii_case(text) {
-            Tier::ExactIgnoreCase
-        } else if candidate.starts_with(text) {
-            Tier::Prefix
-        } else if candidate.len() > text.len()
-            && candidate.is_char_boundary(text.len())
-            && candidate[..text.len()].eq_ignore_ascii_case(text)
-        {
-            Tier::PrefixIgnoreCase
-        } else {
-            Tier::Fuzzy
-        };
-        let score = atom.score(Utf32Str::new(candidate, &mut buf), &mut matcher);
-        if score.is_none() && tier == Tier::Fuzzy || !index.is_defined(name) {
-            return;
-        }
-        names.push((tier, Reverse(score.unwrap_or(u16::MAX)), name));
-    });
+    let mut score = |name: &str| atom.score(Utf32Str::new(name, &mut buf), &mut matcher);
+    let mut names: Vec<(Tier, Reverse<u16>, &'static str)> =
+        strong.into_iter().map(|(tier, name)| (tier, Reverse(score(name).unwrap_or(u16::MAX)), name)).collect();
+    if names.len() < limit {
+        names.extend(best_fuzzy(&atom, &fuzzy, &folded, keep));
+    }
+    let scored = started.elapsed();
     // Keep the best names (a few times the limit, since one name can have many definitions and
     // vendored ones sort after the workspace's own), then rank their symbols.
-    let keep = limit.saturating_mul(4).max(64);
+    let by_rank = |&(tier, score, name): &(Tier, Reverse<u16>, &'static str)| (tier, score, name.len(), name);
     if names.len() > keep {
-        names.select_nth_unstable_by_key(keep, |&(tier, score, name)| (tier, score, name.as_str().len()));
+        names.select_nth_unstable_by_key(keep, by_rank);
         names.truncate(keep);
     }
+    names.sort_unstable_by_key(by_rank);
     let mut hits: Vec<(HitKey, SymbolRef)> = Vec::new();
-    for (tier, score, name) in names {
-        for hit in index.definitions_of(name.as_str()) {
-            let key = (tier, hit.file.vendored, score, name.as_str().len(), name.as_str());
-            hits.push((key, hit));
+    let mut workspace_hits = 0;
+    for (tier, score, text) in names {
+        // Hits sort by tier, then workspace before vendored, then by name rank: once `limit`
+        // workspace hits are in, no later name can place one before them.
+        if workspace_hits >= limit {
+            break;
+        }
+        let Some(name) = Name::lookup(text) else { continue };
+        let mut files = index.defining_files(name);
+        if files.len() > limit {
+            // Only the first `limit` files of a name can make the answer.
+            files.select_nth_unstable_by(limit, |a, b| (a.vendored, &a.path).cmp(&(b.vendored, &b.path)));
+            files.truncate(limit);
+        }
+        for file in files {
+            for hit in Index::definitions_in(&file, name) {
+                workspace_hits += usize::from(!file.vendored);
+                hits.push(((tier, file.vendored, score, text.len(), text), hit));
+            }
         }
     }
     hits.sort_by(|(ka, a), (kb, b)| ka.cmp(kb).then_with(|| a.file.path.cmp(&b.file.path)).then(a.index.cmp(&b.index)));
     hits.truncate(limit);
+    tracing::debug!(
+        query = text,
+        names = index.name_count(),
+        strong = strong_count,
+        fuzzy = fuzzy_count,
+        ?scanned,
+        ?scored,
+        total = ?started.elapsed(),
+        "workspace/symbol"
+    );
     hits.into_iter().map(|(_, hit)| hit).collect()
+}
+
+/// How `candidate` matches `text` if as well as a prefix; `None` leaves it to fuzzy matching.
+fn strong_tier(candidate: &str, text: &str) -> Option<Tier> {
+    if candidate == text {
+        Some(Tier::Exact)
+    } else if candidate.len() == text.len() && candidate.eq_ignore_ascii_case(text) {
+        Some(Tier::ExactIgnoreCase)
+    } else if candidate.starts_with(text) {
+        Some(Tier::Prefix)
+    } else if candidate.len() > text.len()
+        && candidate.is_char_boundary(text.len())
+        && candidate[..text.len()].eq_ignore_ascii_case(text)
+    {
+        Some(Tier::PrefixIgnoreCase)
+    } else {
+        None
+    }
+}
+
+/// The `n` best fuzzy matches among `names` (ranked as [`search`] ranks names): each name passing
+/// [`super::may_match`] is scored by the matcher. Large candidate sets are split across the cores.
+fn best_fuzzy(atom: &Atom, names: &[&'static str], folded: &[u8], n: usize) -> Vec<(Tier, Reverse<u16>, &'static str)> {
+    let best_of = |names: &[&'static str]| {
+        let mut matcher = Matcher::new(Config::DEFAULT);
+        let mut buf = Vec::new();
+        let scored: Vec<(Tier, Reverse<u16>, usize, &'static str)> = names
+            .iter()
+            .filter(|name| super::may_match(name, folded))
+            .filter_map(|&name| {
+                let score = atom.score(Utf32Str::new(name, &mut buf), &mut matcher)?;
+                Some((Tier::Fuzzy, Reverse(score), name.len(), name))
+            })
+            .collect();
+        first_n(scored, n)
+    };
+    const PER_THREAD: usize = 4096;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(names.len() / PER_THREAD).max(1);
+    let scored = if threads == 1 {
+        best_of(names)
+    } else {
+        let chunk = names.len().div_ceil(threads);
+        let parts: Vec<_> = std::thread::scope(|s| {
+            let workers: Vec<_> = names.chunks(chunk).map(|part| s.spawn(move || best_of(part))).collect();
+            workers.into_iter().flat_map(|w| w.join().unwrap_or_default()).collect()
+        });
+        first_n(parts, n)
+    };
+    scored.into_iter().map(|(tier, score, _, name)| (tier, score, name)).collect()
+}
+
+/// The `n` smallest items, unordered.
+fn first_n<T: Ord>(mut items: Vec<T>, n: usize) -> Vec<T> {
+    if items.len() > n {
+        items.select_nth_unstable(n);
+        items.truncate(n);
+    }
+    items
 }
 
 /// The answer to an empty query: a bounded list of the workspace's own top-level declarations.
@@ -216,10 +298,7 @@ pub(super) fn resolve(index: &Index, query: &DefinitionQuery) -> Vec<SymbolRef> 
 fn scope_encloses(hit: &SymbolRef, line: u32, col: u32) -> bool {
     match hit.symbol().parent_index() {
         None => true,
-        Some(p) => {
-            let parent = &hit.file.symbols[p];
-            parent.range.contains_point(line, col)
-        }
+        Some(p) => hit.file.symbols.get(p).is_some_and(|parent| parent.range.contains_point(line, col)),
     }
 }
 
@@ -227,10 +306,7 @@ fn scope_encloses(hit: &SymbolRef, line: u32, col: u32) -> bool {
 fn scope_size(hit: &SymbolRef) -> u64 {
     match hit.symbol().parent_index() {
         None => u64::MAX,
-        Some(p) => {
-            let r = hit.file.symbols[p].range;
-            u64::from(r.end.line - r.start.line)
-        }
+        Some(p) => hit.file.symbols.get(p).map_or(u64::MAX, |s| u64::from(s.range.end.line - s.range.start.line)),
     }
 }
 
@@ -251,6 +327,126 @@ fn imported(path: &Path, imports: &[String]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::index::{FileUpdate, Origin, Stamp, Symbols};
+    use crate::lang::Lang;
+    use crate::symbol::{Pos, Span, Symbol, SymbolKind, NO_PARENT};
+
+    /// What `search` must return, computed the plain way: every definition of every name, tiered
+    /// and scored, sorted whole.
+    fn reference(index: &Index, text: &str, limit: usize) -> Vec<(PathBuf, usize)> {
+        let mut matcher = Matcher::new(Config::DEFAULT);
+        let atom = Atom::new(text, CaseMatching::Smart, Normalization::Smart, AtomKind::Fuzzy, true);
+        let folded: Vec<u8> = text.bytes().map(|b| b.to_ascii_lowercase()).collect();
+        let mut buf = Vec::new();
+        let mut hits = Vec::new();
+        for file in index.files() {
+            for (i, s) in file.symbols.iter().enumerate().filter(|(_, s)| s.is_definition()) {
+                let name = s.name.as_str();
+                let tier = match strong_tier(name, text) {
+                    Some(tier) => tier,
+                    None => {
+                        // A fuzzy match starts at a word start (checked by brute force).
+                        let bytes = name.as_bytes();
+                        let admissible = crate::index::word_starts(name).any(|w| {
+                            bytes[w].to_ascii_lowercase() == folded[0] && {
+                                let mut rest = folded[1..].iter().peekable();
+                                for b in &bytes[w + 1..] {
+                                    if rest.peek().is_some_and(|&&q| q == b.to_ascii_lowercase()) {
+                                        rest.next();
+                                    }
+                                }
+                                rest.peek().is_none()
+                            }
+                        });
+                        if !admissible {
+                            continue;
+                        }
+                        Tier::Fuzzy
+                    }
+                };
+                // A prefix match the case-sensitive scorer rejects ("MAP" for "Map") still counts.
+                let score = atom.score(Utf32Str::new(name, &mut buf), &mut matcher);
+                let Some(score) = score.or((tier != Tier::Fuzzy).then_some(u16::MAX)) else { continue };
+                hits.push(((tier, file.vendored, Reverse(score), name.len(), name), file.path.to_path_buf(), i));
+            }
+        }
+        hits.sort();
+        hits.into_iter().take(limit).map(|(_, path, i)| (path, i)).collect()
+    }
+
+    /// An index of `files` files with up to `per_file` symbols named from `names` random names.
+    fn random_index(rng: &mut fastrand::Rng, names: usize, files: usize, per_file: u32) -> (Index, Vec<String>) {
+        const PIECES: &[&str] =
+            &["get", "Set", "hash", "Map", "_", "new", "into", "Iter", "x", "2", "read", "Er", "ce", "te", "ab", "Ba"];
+        let index = Index::new();
+        let names: Vec<String> =
+            (0..names).map(|_| (0..rng.usize(1..6)).map(|_| PIECES[rng.usize(..PIECES.len())]).collect()).collect();
+        let pos = |line| Pos { line, col: 0, col16: 0 };
+        for f in 0..files {
+            let dir = if f % 5 == 0 { "vendor/dep" } else { "src" };
+            let symbols: Vec<Symbol> = (0..rng.u32(1..per_file))
+                .map(|line| {
+                    let name = Name::new(&names[rng.usize(..names.len())]);
+                    let len = name.as_str().len() as u32;
+                    let name_range = Span { start: pos(line), end: Pos { line, col: len, col16: len } };
+                    let role = if rng.u8(..4) == 0 { Role::Reference } else { Role::Definition };
+                    Symbol { name, kind: SymbolKind::Function, role, range: name_range, name_range, parent: NO_PARENT }
+                })
+                .collect();
+            index.upsert(FileUpdate {
+                path: PathBuf::from(format!("/w/{dir}/f{f}.rs")),
+                lang: Lang::Rust,
+                symbols: Symbols::from(symbols),
+                origin: Origin::Disk,
+                stamp: Stamp::default(),
+            });
+        }
+        (index, names)
+    }
+
+    fn random_queries(rng: &mut fastrand::Rng, names: &[String], n: usize) -> Vec<String> {
+        let mut queries: Vec<String> =
+            vec!["g".into(), "get".into(), "MAP".into(), "hm".into(), "xe".into(), "_".into()];
+        for _ in 0..n {
+            let name = &names[rng.usize(..names.len())];
+            let chars: Vec<char> = name.chars().collect();
+            let start = rng.usize(..chars.len());
+            let query: String = match rng.u8(..4) {
+                0 => name.clone(),
+                1 => chars[..rng.usize(1..=chars.len())].iter().collect(),
+                2 => chars.iter().skip(start).step_by(2).collect(),
+                _ => chars[start..].iter().take(3).collect::<String>().to_uppercase(),
+            };
+            queries.push(query);
+        }
+        queries
+    }
+
+    fn assert_same_as_reference(index: &Index, queries: &[String], limits: &[usize]) {
+        for query in queries {
+            for &limit in limits {
+                let got: Vec<(PathBuf, usize)> = index
+                    .search(&SearchQuery { text: query.clone(), limit })
+                    .into_iter()
+                    .map(|hit| (hit.file.path.to_path_buf(), hit.index))
+                    .collect();
+                assert_eq!(got, reference(index, query.trim(), limit), "query {query:?} limit {limit}");
+            }
+        }
+    }
+
+    #[test]
+    fn search_returns_what_ranking_every_definition_would() {
+        let mut rng = fastrand::Rng::with_seed(11);
+        let (index, names) = random_index(&mut rng, 300, 80, 40);
+        let queries = random_queries(&mut rng, &names, 200);
+        assert_same_as_reference(&index, &queries, &[1, 7, 40, 128]);
+        // Enough names that fuzzy candidates are scored on several threads.
+        let (index, names) = random_index(&mut rng, 30_000, 600, 80);
+        let queries = random_queries(&mut rng, &names, 6);
+        assert_same_as_reference(&index, &queries, &[5, 128]);
+    }
 
     #[test]
     fn vendored_paths() {

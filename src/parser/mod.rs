@@ -3,13 +3,22 @@
 //! An [`Extractor`] is owned by one worker and reused for every file it handles (one parser per
 //! language, one query cursor). Extraction never fails on bad source: tree-sitter recovers and a
 //! partial tree still yields symbols. A per-file time budget (the parse progress callback) keeps a
-//! pathological file from stalling a worker. No IO, no LSP types.
+//! pathological file from stalling a worker. Text is read through [`Text`], so an open document's
+//! rope is parsed in place. After an edit, [`changed_range`] tells what the reparse changed and
+//! [`Extractor::extract_edited`] re-extracts only the top-level nodes there (`roots` rewrites the
+//! patterns rooted at the file's root for that). No IO, no LSP types.
 
-use std::collections::HashMap;
-use std::ops::ControlFlow;
+mod diff;
+mod roots;
+
+use std::ops::{ControlFlow, Range};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use tree_sitter::{Node, ParseOptions, Parser, Point, QueryCursor, StreamingIterator, Tree};
+use rustc_hash::{FxHashMap, FxHashSet};
+use tree_sitter::{Node, ParseOptions, Parser, Point, Query, QueryCursor, StreamingIterator, Tree};
+
+pub use diff::{changed_range, error_nodes, error_ranges};
 
 use crate::lang::Lang;
 use crate::symbol::{Name, Pos, Role, Span, Symbol, SymbolKind, NO_PARENT};
@@ -26,9 +35,77 @@ pub enum ParseError {
     Grammar(&'static str),
 }
 
+/// Source text as the parser reads it: contiguous bytes, or the chunks of a rope.
+pub trait Text {
+    /// Length in bytes.
+    fn len(&self) -> usize;
+
+    /// The bytes from `offset` to the end of the chunk holding it; empty at or past the end.
+    fn chunk_at(&self, offset: usize) -> &[u8];
+
+    /// The byte offset where zero-based line `line` starts (the length if there is no such line).
+    /// The default counts lines from the start.
+    fn line_start(&self, line: usize) -> usize {
+        if line == 0 {
+            return 0;
+        }
+        let (mut seen, mut at) = (0, 0);
+        for chunk in (Chunks { text: self, at: 0, end: self.len() }) {
+            for (i, _) in chunk.iter().enumerate().filter(|(_, &b)| b == b'\n') {
+                seen += 1;
+                if seen == line {
+                    return at + i + 1;
+                }
+            }
+            at += chunk.len();
+        }
+        self.len()
+    }
+
+    /// The byte offset of a position.
+    fn offset(&self, pos: Pos) -> usize {
+        (self.line_start(pos.line as usize) + pos.col as usize).min(self.len())
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Text for [u8] {
+    fn len(&self) -> usize {
+        <[u8]>::len(self)
+    }
+
+    fn chunk_at(&self, offset: usize) -> &[u8] {
+        self.get(offset..).unwrap_or_default()
+    }
+}
+
+/// What an edit changed, in the new text: the tags touching it are extracted again.
+#[derive(Clone, Debug)]
+pub struct Damage {
+    /// The bytes, as from [`changed_range`].
+    pub bytes: Range<usize>,
+    /// The position of `bytes.start`.
+    pub start: Pos,
+    /// The position of `bytes.end`.
+    pub end: Pos,
+}
+
+/// One edit, as [`Extractor::extract_edited`] sees it.
+pub struct Reparse<'a> {
+    /// The tree before the edit, edited (`Tree::edit`) to match the new text.
+    pub old_tree: &'a Tree,
+    /// The incremental reparse of the new text.
+    pub tree: &'a Tree,
+    /// What the reparse changed.
+    pub damage: Damage,
+}
+
 /// Per-worker parsing state: parsers by language and a reusable query cursor.
 pub struct Extractor {
-    parsers: HashMap<Lang, Parser>,
+    parsers: FxHashMap<Lang, Parser>,
     cursor: QueryCursor,
     budget: Duration,
 }
@@ -41,11 +118,21 @@ impl Default for Extractor {
 
 impl Extractor {
     pub fn new() -> Self {
-        Self { parsers: HashMap::new(), cursor: QueryCursor::new(), budget: DEFAULT_PARSE_BUDGET }
+        Self { parsers: FxHashMap::default(), cursor: QueryCursor::new(), budget: DEFAULT_PARSE_BUDGET }
     }
 
     /// Parses `source`, reusing `old_tree` (already edited with `Tree::edit`) when given.
     pub fn parse(&mut self, lang: Lang, source: &[u8], old_tree: Option<&Tree>) -> Result<Tree, ParseError> {
+        self.parse_text(lang, source, old_tree)
+    }
+
+    /// [`Extractor::parse`] over any [`Text`], read chunk by chunk.
+    pub fn parse_text<T: Text + ?Sized>(
+        &mut self,
+        lang: Lang,
+        text: &T,
+        old_tree: Option<&Tree>,
+    ) -> Result<Tree, ParseError> {
         let parser = match self.parsers.entry(lang) {
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
             std::collections::hash_map::Entry::Vacant(e) => {
@@ -63,12 +150,8 @@ impl Extractor {
             }
         };
         let options = ParseOptions::new().progress_callback(&mut over_budget);
-        let len = source.len();
-        let tree = parser.parse_with_options(
-            &mut |offset: usize, _: Point| if offset < len { &source[offset..] } else { &[][..] },
-            old_tree,
-            Some(options),
-        );
+        let tree =
+            parser.parse_with_options(&mut |offset: usize, _: Point| text.chunk_at(offset), old_tree, Some(options));
         match tree {
             Some(tree) => Ok(tree),
             None => {
@@ -82,85 +165,335 @@ impl Extractor {
     /// Runs the tags query over `tree` (parsed from `source`) and returns the file's symbols,
     /// ordered by position, with parents linked.
     pub fn extract(&mut self, lang: Lang, tree: &Tree, source: &[u8]) -> Vec<Symbol> {
-        link(self.collect(lang, tree, source, None))
+        self.extract_text(lang, tree, source)
     }
 
-    /// Re-extracts only the tags whose nodes intersect `bytes` and merges them with `kept`, the
-    /// still-valid symbols from before an edit (already moved to the new positions). Tags in both
-    /// are taken from the new extraction.
-    pub fn extract_incremental(
-        &mut self,
-        lang: Lang,
-        tree: &Tree,
-        source: &[u8],
-        bytes: std::ops::Range<usize>,
-        kept: Vec<Symbol>,
-    ) -> Vec<Symbol> {
-        let fresh = self.collect(lang, tree, source, Some(bytes));
-        let key = |s: &Symbol| (s.name_range.start, s.name_range.end, s.role == Role::Reference);
-        let fresh_keys: std::collections::HashSet<_> = fresh.iter().map(key).collect();
-        let mut all: Vec<Symbol> = kept.into_iter().filter(|s| !fresh_keys.contains(&key(s))).collect();
-        all.extend(fresh);
-        link(all)
+    /// [`Extractor::extract`] over any [`Text`].
+    pub fn extract_text<T: Text + ?Sized>(&mut self, lang: Lang, tree: &Tree, text: &T) -> Vec<Symbol> {
+        let mut tags = Tags::default();
+        self.cursor.set_byte_range(0..usize::MAX).set_containing_byte_range(0..usize::MAX).set_max_start_depth(None);
+        tags.collect(&mut self.cursor, (lang.tags_query(), TagCaptures::of_tags(lang)), None, tree.root_node(), text);
+        link(tags.into_symbols())
     }
 
-    /// Runs the query (over `range` only, if given) and returns unlinked symbols.
-    fn collect(
+    /// Re-extracts after one edit: `symbols` (those before the edit) become those after it, equal
+    /// to a full extraction of `edit.tree`; returns whether they changed. The tags touching
+    /// `edit.damage` are extracted again, the others are kept and moved by `shift` (from a position
+    /// before the edit to after it).
+    ///
+    /// The queries are confined to the top-level nodes around the damage, with the patterns rooted
+    /// at the root rewritten (see `roots`), and only the old symbols inside those nodes are looked
+    /// at. A name can be tagged by several patterns, the earliest winning, and the query cursor
+    /// returns the matches whose root intersects a byte range: all the matches for the names inside
+    /// it, only some for the names outside. So re-extracted tags are taken only for names inside a
+    /// queried range, and a tag dropped because it touches the damage while its name lies outside
+    /// (a function whose body changed) gets a query over its name.
+    pub fn extract_edited<T: Text + ?Sized>(
         &mut self,
         lang: Lang,
-        tree: &Tree,
-        source: &[u8],
-        range: Option<std::ops::Range<usize>>,
-    ) -> Vec<Symbol> {
-        let query = lang.tags_query();
-        let tags = TagCaptures::of(query);
-        let mut raw: Vec<RawTag> = Vec::new();
-        // (name start, name end, is reference) -> index in `raw`: one tag per name node and role,
-        // the earliest pattern winning (a method matches both `method` and `function` patterns).
-        let mut seen: HashMap<(usize, usize, bool), usize> = HashMap::new();
-        self.cursor.set_byte_range(range.unwrap_or(0..usize::MAX));
-        let mut matches = self.cursor.matches(query, tree.root_node(), source);
-        while let Some(m) = matches.next() {
-            let mut name_node: Option<Node> = None;
-            let mut tag: Option<(Node, Role, SymbolKind)> = None;
-            for capture in m.captures() {
-                let index = capture.index as usize;
-                if Some(index) == tags.name {
-                    name_node.get_or_insert(capture.node);
-                } else if let Some((role, kind)) = tags.roles[index] {
-                    tag = Some((capture.node, role, kind));
-                }
+        edit: &Reparse,
+        text: &T,
+        symbols: &mut Vec<Symbol>,
+        shift: impl Fn(Pos) -> Pos,
+    ) -> bool {
+        let (root, old_root) = (edit.tree.root_node(), edit.old_tree.root_node());
+        let plan = roots::plan(lang).filter(|p| p.root_kind == root.kind_id() && p.root_kind == old_root.kind_id());
+        let Some(plan) = plan else { return self.replace_all(lang, edit.tree, text, symbols) };
+        let mut damage = edit.damage.clone();
+        widen(&mut damage, plan, [root, old_root], text);
+        let damage = &damage;
+        let touches = |s: &Symbol| {
+            let touch = |span: &Span| span.end >= damage.start && span.start <= damage.end;
+            touch(&s.range) || touch(&s.name_range)
+        };
+        // One byte wider on each side, so that every node touching the damage is seen again.
+        let range = damage.bytes.start.saturating_sub(1)..(damage.bytes.end + 1).min(text.len().max(1));
+        let mut search = Search::new(plan);
+        search.run(&mut self.cursor, lang, root, range.clone(), text);
+        // The old symbols to look at: those of the top-level nodes touching the damage, before the
+        // edit and after it. A symbol across the edge of that window (no tag should be) or a tag
+        // outside it would break the splice below: then everything is extracted again.
+        let mut window = damage.start..damage.end;
+        let widen = |window: &mut Range<Pos>, nodes: &[Node]| {
+            for node in nodes {
+                window.start = window.start.min(pos(text, node.start_position(), node.start_byte()));
+                window.end = window.end.max(pos(text, node.end_position(), node.end_byte()));
             }
-            let (Some(name_node), Some((node, role, kind))) = (name_node, tag) else { continue };
-            let Some(text) = name_text(source, name_node) else { continue };
-            let key = (name_node.start_byte(), name_node.end_byte(), role == Role::Reference);
-            let candidate = RawTag {
-                pattern: m.pattern_index,
-                symbol: Symbol {
-                    name: text,
-                    kind,
-                    role,
-                    range: span(source, node),
-                    name_range: span(source, name_node),
-                    parent: NO_PARENT,
-                },
-            };
-            match seen.get(&key) {
-                Some(&i) if raw[i].pattern <= candidate.pattern => {}
-                Some(&i) => raw[i] = candidate,
-                None => {
-                    seen.insert(key, raw.len());
-                    raw.push(candidate);
-                }
+        };
+        widen(&mut window, &search.top);
+        widen(&mut window, &top_level(old_root, &range));
+        let Some((before, after)) = split_at(symbols, &window, &shift) else {
+            return self.replace_all(lang, edit.tree, text, symbols);
+        };
+        // The tags that touch the damage replace the old ones there: their names need all their
+        // tags, those dropped from before and those found now.
+        let mut names: Vec<Range<usize>> = symbols[before..after]
+            .iter()
+            .map(|s| shift_symbol(s, &shift))
+            .filter(touches)
+            .map(|s| text.offset(s.name_range.start)..text.offset(s.name_range.end))
+            .collect();
+        loop {
+            names.extend(search.tags.raw.iter().filter(|t| touches(&t.symbol)).map(|t| t.name.clone()));
+            let queried = search.ranges.len();
+            for name in names.drain(..) {
+                search.complete(&mut self.cursor, lang, root, name, text);
+            }
+            if search.ranges.len() == queried {
+                break;
             }
         }
-        raw.into_iter().map(|t| t.symbol).collect()
+        widen(&mut window, &search.top);
+        let Some((before, after)) = split_at(symbols, &window, &shift) else {
+            return self.replace_all(lang, edit.tree, text, symbols);
+        };
+        // An old symbol stays unless it touches the damage, or its name was queried again, or a
+        // fresh tag replaces it.
+        let fresh = search.fresh();
+        let keys: FxHashSet<_> = fresh.iter().map(key).collect();
+        let ranges = &search.ranges;
+        let keep = |s: &Symbol| {
+            let (start, end) = (text.offset(s.name_range.start), text.offset(s.name_range.end));
+            !touches(s) && !keys.contains(&key(s)) && !ranges.iter().any(|r| covers(r, start, end))
+        };
+        merge_window(symbols, fresh, before..after, keep, shift)
+    }
+
+    /// Replaces `symbols` by a full extraction; returns whether they changed.
+    fn replace_all<T: Text + ?Sized>(&mut self, lang: Lang, tree: &Tree, text: &T, symbols: &mut Vec<Symbol>) -> bool {
+        let fresh = self.extract_text(lang, tree, text);
+        let changed = fresh != *symbols;
+        *symbols = fresh;
+        changed
     }
 
     /// Parses and extracts in one step.
     pub fn extract_source(&mut self, lang: Lang, source: &[u8]) -> Result<Vec<Symbol>, ParseError> {
         let tree = self.parse(lang, source, None)?;
         Ok(self.extract(lang, &tree, source))
+    }
+}
+
+/// The queries of one re-extraction, and the ranges they covered.
+struct Search<'t> {
+    tags: Tags,
+    /// Byte ranges queried: the tags of names inside them are complete.
+    ranges: Vec<Range<usize>>,
+    /// Names (bytes) outside those ranges whose tags are complete all the same.
+    complete: FxHashSet<(usize, usize)>,
+    /// The top-level nodes queried, and their ids.
+    top: Vec<Node<'t>>,
+    top_ids: FxHashSet<usize>,
+    plan: &'static roots::Plan,
+}
+
+impl<'t> Search<'t> {
+    fn new(plan: &'static roots::Plan) -> Self {
+        let (complete, top_ids) = (FxHashSet::default(), FxHashSet::default());
+        Search { tags: Tags::default(), ranges: Vec::new(), complete, top: Vec::new(), top_ids, plan }
+    }
+
+    /// Queries the matches whose root intersects `range`, in the top-level nodes it touches.
+    fn run<T: Text + ?Sized>(
+        &mut self,
+        cursor: &mut QueryCursor,
+        lang: Lang,
+        root: Node<'t>,
+        range: Range<usize>,
+        text: &T,
+    ) {
+        let top = top_level(root, &range);
+        // The root's own patterns stay idle: the root is not inside the containing range.
+        let containing = match (top.first(), top.last()) {
+            (Some(first), Some(last)) => first.start_byte()..last.end_byte(),
+            _ => range.clone(),
+        };
+        cursor.set_byte_range(range.clone()).set_containing_byte_range(containing).set_max_start_depth(None);
+        self.tags.collect(cursor, (lang.tags_query(), TagCaptures::of_tags(lang)), None, root, text);
+        // Instead, their rewrites run on each top-level node.
+        cursor.set_byte_range(0..usize::MAX).set_containing_byte_range(0..usize::MAX).set_max_start_depth(Some(0));
+        for node in top {
+            if !self.top_ids.insert(node.id()) {
+                continue;
+            }
+            if let Some(query) = &self.plan.root_query {
+                self.tags.collect(cursor, (&query.0, &query.1), Some(&self.plan.patterns), node, text);
+            }
+            self.top.push(node);
+        }
+        self.ranges.push(range);
+    }
+
+    /// Makes sure the tags of the name at `name` (bytes) are complete: every match that can tag it
+    /// has been found, or else queries over it.
+    fn complete<T: Text + ?Sized>(
+        &mut self,
+        cursor: &mut QueryCursor,
+        lang: Lang,
+        root: Node<'t>,
+        name: Range<usize>,
+        text: &T,
+    ) {
+        if self.is_complete(root, &name) {
+            self.complete.insert((name.start, name.end));
+            return;
+        }
+        // An empty name is queried with the bytes around it.
+        let range = match name.is_empty() {
+            true => name.start.saturating_sub(1)..name.start + 1,
+            false => name,
+        };
+        self.run(cursor, lang, root, range, text);
+    }
+
+    /// Whether the queries so far found every match that can tag the name at `name`: those are
+    /// rooted at the nodes holding it, and the queries found those rooted at a node intersecting
+    /// their range and above (the root's own via its top-level node). So it suffices that no node
+    /// below the first such one can root a match.
+    fn is_complete(&self, root: Node, name: &Range<usize>) -> bool {
+        if self.complete.contains(&(name.start, name.end))
+            || self.ranges.iter().any(|r| covers(r, name.start, name.end))
+        {
+            return true;
+        }
+        let mut node = root.descendant_for_byte_range(name.start, name.end);
+        // The root's own patterns ran only on the top-level nodes queried, which intersect a range.
+        while let Some(n) = node.filter(|n| *n != root) {
+            if self.ranges.iter().any(|r| intersects(n, r)) {
+                return true;
+            }
+            if self.plan.may_root(n) {
+                return false;
+            }
+            node = n.parent();
+        }
+        false
+    }
+
+    /// The tags found for complete names.
+    fn fresh(&mut self) -> Vec<Symbol> {
+        let tags = std::mem::take(&mut self.tags);
+        let complete = |t: &Tag| {
+            self.complete.contains(&(t.name.start, t.name.end))
+                || self.ranges.iter().any(|r| covers(r, t.name.start, t.name.end))
+        };
+        tags.raw.into_iter().filter(complete).map(|t| t.symbol).collect()
+    }
+}
+
+/// Whether the query cursor sees `node` as intersecting `range`.
+fn intersects(node: Node, range: &Range<usize>) -> bool {
+    let empty = node.start_byte() == node.end_byte();
+    node.start_byte() < range.end && (node.end_byte() > range.start || empty && node.end_byte() == range.start)
+}
+
+/// Whether a name node spanning `start..end` lies in `range` as the query cursor sees it: every
+/// node containing it intersects `range`.
+fn covers(range: &Range<usize>, start: usize, end: usize) -> bool {
+    match start == end {
+        true => range.start <= start.saturating_sub(1) && start < range.end,
+        false => start < range.end && end > range.start,
+    }
+}
+
+/// The children of `root` that intersect `range`, in order.
+fn top_level<'t>(root: Node<'t>, range: &Range<usize>) -> Vec<Node<'t>> {
+    let mut nodes = Vec::new();
+    let mut index = diff::first_ending_after(root, range.start);
+    while let Some(node) = root.child(index as u32).filter(|n| n.start_byte() < range.end) {
+        nodes.push(node);
+        index += 1;
+    }
+    nodes
+}
+
+/// The old symbols before `window` (in place after the edit) and those after it, as the bounds of
+/// those inside; `None` if a symbol crosses the window's edge.
+fn split_at(old: &[Symbol], window: &Range<Pos>, shift: &impl Fn(Pos) -> Pos) -> Option<(usize, usize)> {
+    // `window.start` is at or before the edit, where positions do not move.
+    let before = old.partition_point(|s| s.range.start < window.start);
+    let after = before + old[before..].partition_point(|s| shift(s.range.start) <= window.end);
+    let ends_before = |s: &Symbol| s.range.end < window.start && s.name_range.end < window.start;
+    let after_parent = |s: &Symbol| s.parent == NO_PARENT || s.parent as usize >= after;
+    let starts_after = |s: &Symbol| shift(s.name_range.start) > window.end;
+    let clean =
+        old[..before].iter().all(ends_before) && old[after..].iter().all(|s| after_parent(s) && starts_after(s));
+    clean.then_some((before, after))
+}
+
+/// Merges re-extracted tags into the old symbols when `symbols[window]` holds every old symbol
+/// that may not be kept and every fresh tag belongs there: the symbols before keep their place,
+/// those after only move (and their parents with them). Returns whether anything changed.
+fn merge_window(
+    symbols: &mut Vec<Symbol>,
+    fresh: Vec<Symbol>,
+    window: Range<usize>,
+    keep: impl Fn(&Symbol) -> bool,
+    shift: impl Fn(Pos) -> Pos,
+) -> bool {
+    let mut inside: Vec<Symbol> =
+        symbols[window.clone()].iter().map(|s| shift_symbol(s, &shift)).filter(|s| keep(s)).collect();
+    inside.extend(fresh);
+    sort(&mut inside);
+    link_from(&mut inside, window.start);
+    let mut changed = inside[..] != symbols[window.clone()];
+    let offset = (window.start + inside.len()) as i64 - window.end as i64;
+    for s in &mut symbols[window.end..] {
+        let mut shifted = shift_symbol(s, &shift);
+        if shifted.parent != NO_PARENT {
+            shifted.parent = (shifted.parent as i64 + offset) as u32;
+        }
+        changed |= shifted != *s;
+        *s = shifted;
+    }
+    symbols.splice(window, inside);
+    changed
+}
+
+/// Widens `damage` over every node it reaches into, in the trees before and after the edit, whose
+/// children's tags depend on their siblings ([`roots::Plan::siblings`]) or that is an error: error
+/// recovery is not repeatable, and an `ERROR` node parsed again may hold other nodes even where
+/// `changed_ranges` sees no change.
+fn widen<T: Text + ?Sized>(damage: &mut Damage, plan: &roots::Plan, roots: [Node; 2], text: &T) {
+    if plan.siblings.is_empty() && !roots.iter().any(|r| r.has_error()) {
+        return;
+    }
+    let mut widened = true;
+    while widened {
+        widened = false;
+        for root in roots {
+            for byte in [damage.bytes.start, damage.bytes.end] {
+                // Down the nodes holding `byte`; any such node reaches across the damage's edge.
+                let mut node = root;
+                while let Some(child) = node.child(diff::first_ending_after(node, byte) as u32) {
+                    if child.start_byte() > byte {
+                        break;
+                    }
+                    let outside = child.start_byte() < damage.bytes.start || child.end_byte() > damage.bytes.end;
+                    if outside && (child.is_error() || plan.siblings.binary_search(&child.kind_id()).is_ok()) {
+                        if child.start_byte() < damage.bytes.start {
+                            damage.bytes.start = child.start_byte();
+                            damage.start = pos(text, child.start_position(), child.start_byte());
+                        }
+                        if child.end_byte() > damage.bytes.end {
+                            damage.bytes.end = child.end_byte();
+                            damage.end = pos(text, child.end_position(), child.end_byte());
+                        }
+                        widened = true;
+                        break;
+                    }
+                    node = child;
+                }
+            }
+        }
+    }
+}
+
+fn shift_symbol(s: &Symbol, shift: &impl Fn(Pos) -> Pos) -> Symbol {
+    Symbol {
+        range: Span { start: shift(s.range.start), end: shift(s.range.end) },
+        name_range: Span { start: shift(s.name_range.start), end: shift(s.name_range.end) },
+        ..*s
     }
 }
 
@@ -198,13 +531,19 @@ fn is_identifier_like(node: Node<'_>, source: &[u8]) -> bool {
 }
 
 /// Capture ids of a tags query, resolved once per query.
-struct TagCaptures {
+pub(crate) struct TagCaptures {
     name: Option<usize>,
     roles: Vec<Option<(Role, SymbolKind)>>,
 }
 
 impl TagCaptures {
-    fn of(query: &tree_sitter::Query) -> TagCaptures {
+    /// Those of the language's tags query, resolved once per process.
+    fn of_tags(lang: Lang) -> &'static TagCaptures {
+        static CAPTURES: [OnceLock<TagCaptures>; Lang::ALL.len()] = [const { OnceLock::new() }; Lang::ALL.len()];
+        CAPTURES[lang as usize].get_or_init(|| TagCaptures::of(lang.tags_query()))
+    }
+
+    pub(crate) fn of(query: &tree_sitter::Query) -> TagCaptures {
         let names = query.capture_names();
         let name = names.iter().position(|n| *n == "name");
         let roles = names
@@ -223,14 +562,118 @@ impl TagCaptures {
     }
 }
 
-struct RawTag {
-    pattern: usize,
-    symbol: Symbol,
+/// Tags found so far: one per name node and role, the earliest pattern winning (a method matches
+/// both `method` and `function` patterns).
+#[derive(Default)]
+struct Tags {
+    raw: Vec<Tag>,
+    /// (name start, name end, is reference) -> index in `raw`.
+    seen: FxHashMap<(usize, usize, bool), usize>,
 }
 
-fn name_text(source: &[u8], node: Node<'_>) -> Option<Name> {
-    let bytes = source.get(node.byte_range())?;
-    let text = String::from_utf8_lossy(bytes);
+impl Tags {
+    /// Runs `query` from `node` with the cursor as configured. `patterns` maps the query's pattern
+    /// indices to the tags query's (for a rewritten query).
+    fn collect<T: Text + ?Sized>(
+        &mut self,
+        cursor: &mut QueryCursor,
+        (query, captures): (&Query, &TagCaptures),
+        patterns: Option<&[usize]>,
+        node: Node,
+        text: &T,
+    ) {
+        let mut matches = cursor.matches(query, node, |n: Node| Chunks { text, at: n.start_byte(), end: n.end_byte() });
+        while let Some(m) = matches.next() {
+            let mut name_node: Option<Node> = None;
+            let mut tag: Option<(Node, Role, SymbolKind)> = None;
+            for capture in m.captures() {
+                let index = capture.index as usize;
+                if Some(index) == captures.name {
+                    name_node.get_or_insert(capture.node);
+                } else if let Some((role, kind)) = captures.roles[index] {
+                    tag = Some((capture.node, role, kind));
+                }
+            }
+            let (Some(name_node), Some((node, role, kind))) = (name_node, tag) else { continue };
+            let Some(name) = name_text(text, name_node) else { continue };
+            let key = (name_node.start_byte(), name_node.end_byte(), role == Role::Reference);
+            let pattern = patterns.map_or(m.pattern_index, |p| p[m.pattern_index]);
+            let symbol = Symbol {
+                name,
+                kind,
+                role,
+                range: span(text, node),
+                name_range: span(text, name_node),
+                parent: NO_PARENT,
+            };
+            let tag = Tag { pattern, symbol, name: name_node.byte_range() };
+            match self.seen.get(&key) {
+                Some(&i) if self.raw[i].pattern <= pattern => {}
+                Some(&i) => self.raw[i] = tag,
+                None => {
+                    self.seen.insert(key, self.raw.len());
+                    self.raw.push(tag);
+                }
+            }
+        }
+    }
+
+    fn into_symbols(self) -> Vec<Symbol> {
+        self.raw.into_iter().map(|t| t.symbol).collect()
+    }
+}
+
+/// One tag per name node and role.
+fn key(s: &Symbol) -> (Pos, Pos, bool) {
+    (s.name_range.start, s.name_range.end, s.role == Role::Reference)
+}
+
+/// A tag found, with the pattern that found it and its name's bytes.
+struct Tag {
+    pattern: usize,
+    symbol: Symbol,
+    name: Range<usize>,
+}
+
+/// The bytes of a range of a [`Text`], chunk by chunk.
+struct Chunks<'a, T: ?Sized> {
+    text: &'a T,
+    at: usize,
+    end: usize,
+}
+
+impl<'a, T: Text + ?Sized> Iterator for Chunks<'a, T> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        if self.at >= self.end {
+            return None;
+        }
+        let chunk = self.text.chunk_at(self.at);
+        let chunk = &chunk[..chunk.len().min(self.end - self.at)];
+        if chunk.is_empty() {
+            return None;
+        }
+        self.at += chunk.len();
+        Some(chunk)
+    }
+}
+
+/// The bytes of `range`, borrowed when they lie in one chunk.
+fn bytes<T: Text + ?Sized>(text: &T, range: Range<usize>) -> std::borrow::Cow<'_, [u8]> {
+    let first = text.chunk_at(range.start);
+    if first.len() >= range.len() {
+        return std::borrow::Cow::Borrowed(&first[..range.len()]);
+    }
+    std::borrow::Cow::Owned(Chunks { text, at: range.start, end: range.end }.flatten().copied().collect())
+}
+
+fn name_text<T: Text + ?Sized>(text: &T, node: Node<'_>) -> Option<Name> {
+    if node.end_byte() > text.len() {
+        return None;
+    }
+    let bytes = bytes(text, node.byte_range());
+    let text = String::from_utf8_lossy(&bytes);
     let text = text.trim();
     if text.is_empty() || text.contains('\n') || text.len() > 256 {
         return None;
@@ -241,6 +684,12 @@ fn name_text(source: &[u8], node: Node<'_>) -> Option<Name> {
 /// Orders symbols by position (outer constructs before inner ones at the same start) and links
 /// each to its innermost enclosing definition or scope.
 fn link(mut symbols: Vec<Symbol>) -> Vec<Symbol> {
+    sort(&mut symbols);
+    link_from(&mut symbols, 0);
+    symbols
+}
+
+fn sort(symbols: &mut [Symbol]) {
     symbols.sort_by(|a, b| {
         a.range
             .start
@@ -248,6 +697,10 @@ fn link(mut symbols: Vec<Symbol>) -> Vec<Symbol> {
             .then(b.range.end.cmp(&a.range.end))
             .then(a.name_range.start.cmp(&b.name_range.start))
     });
+}
+
+/// Links sorted symbols that will sit at `offset` in the file's list to their parents among them.
+fn link_from(symbols: &mut [Symbol], offset: usize) {
     // Stack of (end, index) of open definitions/scopes.
     let mut open: Vec<(Pos, u32)> = Vec::new();
     for (index, symbol) in symbols.iter_mut().enumerate() {
@@ -257,24 +710,27 @@ fn link(mut symbols: Vec<Symbol>) -> Vec<Symbol> {
         }
         symbol.parent = open.last().map_or(NO_PARENT, |&(_, i)| i);
         if symbol.role != Role::Reference {
-            open.push((end, index as u32));
+            open.push((end, (offset + index) as u32));
         }
     }
-    symbols
 }
 
-fn span(source: &[u8], node: Node<'_>) -> Span {
+fn span<T: Text + ?Sized>(text: &T, node: Node<'_>) -> Span {
     Span {
-        start: pos(source, node.start_position(), node.start_byte()),
-        end: pos(source, node.end_position(), node.end_byte()),
+        start: pos(text, node.start_position(), node.start_byte()),
+        end: pos(text, node.end_position(), node.end_byte()),
     }
 }
 
 /// Builds a [`Pos`] from a tree-sitter point and its byte offset, counting UTF-16 units on the line.
-pub fn pos(source: &[u8], point: Point, byte: usize) -> Pos {
+pub fn pos<T: Text + ?Sized>(text: &T, point: Point, byte: usize) -> Pos {
     let line_start = byte.saturating_sub(point.column);
-    let prefix = source.get(line_start..byte).unwrap_or_default();
-    Pos { line: point.row as u32, col: point.column as u32, col16: utf16_len(prefix) as u32 }
+    let byte = byte.min(text.len()).max(line_start);
+    let col16 = match text.chunk_at(line_start).get(..byte - line_start) {
+        Some(prefix) => utf16_len(prefix),
+        None => Chunks { text, at: line_start, end: byte }.map(utf16_len).sum(),
+    };
+    Pos { line: point.row as u32, col: point.column as u32, col16: col16 as u32 }
 }
 
 /// UTF-16 length of (possibly invalid) UTF-8 bytes; invalid bytes count one unit each.
@@ -323,6 +779,16 @@ mod tests {
         let got = defs(Lang::Python, "def ok():\n    pass\n\ndef broken(:\n\nclass Later:\n    def m(self): pass\n");
         let names: Vec<&str> = got.iter().map(|(n, _, _)| n.as_str()).collect();
         assert!(names.contains(&"ok") && names.contains(&"Later") && names.contains(&"m"), "{names:?}");
+    }
+
+    #[test]
+    fn text_finds_lines_and_offsets() {
+        let text: &[u8] = "ab\n😀c\n\nd".as_bytes();
+        let starts: Vec<usize> = (0..6).map(|line| text.line_start(line)).collect();
+        assert_eq!(starts, [0, 3, 9, 10, 11, 11]);
+        assert_eq!(text.offset(Pos { line: 1, col: 4, col16: 2 }), 7);
+        let chunks: Vec<&[u8]> = Chunks { text, at: 1, end: 4 }.collect();
+        assert_eq!(chunks, [&b"b\n\xf0"[..]]);
     }
 
     #[test]

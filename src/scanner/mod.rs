@@ -21,9 +21,9 @@ use ignore::{WalkBuilder, WalkState};
 
 use crate::config::Config;
 use crate::index::Stamp;
+use crate::index::Symbols;
 use crate::lang::Lang;
 use crate::parser::{Extractor, ParseError};
-use crate::symbol::Symbol;
 
 pub use stats::{LangStats, ScanStats, SkipCounts};
 
@@ -88,7 +88,7 @@ pub struct Candidate {
 pub struct IndexedFile {
     pub path: PathBuf,
     pub lang: Lang,
-    pub symbols: Vec<Symbol>,
+    pub symbols: Symbols,
     pub stamp: Stamp,
 }
 
@@ -411,7 +411,7 @@ fn index_bytes(
     }
     let symbols = extractor.extract_source(lang, bytes).map_err(|e| Skip::Parse(path.to_path_buf(), e))?;
     let stamp = Stamp { size: bytes.len() as u64, mtime_ns, hash: *blake3::hash(bytes).as_bytes() };
-    Ok(IndexedFile { path: path.to_path_buf(), lang, symbols, stamp })
+    Ok(IndexedFile { path: path.to_path_buf(), lang, symbols: Symbols::from(symbols), stamp })
 }
 
 /// Reads and indexes one path, whatever the walk would say of it (ignore rules are the caller's).

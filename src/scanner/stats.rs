@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::{Candidate, IndexedFile, Skip};
+use crate::symbol::Role;
 
 /// How many slow directories are kept.
 const SLOWEST: usize = 10;
@@ -67,7 +68,7 @@ impl ScanStats {
     pub(super) fn record(&mut self, candidate: &Candidate, outcome: &Result<IndexedFile, Skip>) {
         match outcome {
             Ok(file) => {
-                let definitions = file.symbols.iter().filter(|s| s.is_definition()).count();
+                let definitions = file.symbols.names().filter(|&(_, role)| role == Role::Definition).count();
                 self.files_indexed += 1;
                 self.symbols += file.symbols.len();
                 self.definitions += definitions;

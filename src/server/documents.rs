@@ -50,8 +50,10 @@ impl Backend {
             })
             .collect();
         let encoding = self.encoding();
-        with_extractor(|ex| doc.apply(&changes, params.text_document.version, encoding, ex));
-        self.publish(&uri, &doc);
+        // Typing often moves no symbol (at the end of a line, in a comment): the index has them.
+        if with_extractor(|ex| doc.apply(&changes, params.text_document.version, encoding, ex)) {
+            self.publish(&uri, &doc);
+        }
     }
 
     pub(super) fn close_document(&self, params: DidCloseTextDocumentParams) {
@@ -86,7 +88,7 @@ impl Backend {
         self.index.upsert(FileUpdate {
             path,
             lang,
-            symbols: doc.symbols.clone(),
+            symbols: crate::index::Symbols::from(doc.symbols.clone()),
             origin: Origin::Editor,
             stamp: Stamp { mtime_ns: scanner::now_ns(), ..Stamp::default() },
         });

@@ -175,7 +175,7 @@ impl Backend {
     fn dump(&self) -> Value {
         let mut rows: Vec<(String, &'static str, &'static str, String, u32, u32)> = Vec::new();
         for file in self.index.files() {
-            for s in &file.symbols {
+            for s in file.symbols.iter() {
                 let path = file.path.display().to_string();
                 let at = s.name_range.start;
                 rows.push((path, s.name.as_str(), s.kind.label(), format!("{:?}", s.role), at.line, at.col));

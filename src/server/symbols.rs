@@ -52,7 +52,7 @@ impl Backend {
         }
         let path = proto::path(uri).ok_or_else(|| navigation::not_a_file(uri))?;
         if let Some(file) = self.index.file(&path) {
-            return Ok(file.symbols.clone());
+            return Ok(file.symbols.to_vec());
         }
         let source = self.source(uri, true)?;
         Ok(source.symbols)
