@@ -93,6 +93,15 @@ impl From<Vec<Symbol>> for Symbols {
     }
 }
 
+impl From<&[Symbol]> for Symbols {
+    fn from(symbols: &[Symbol]) -> Self {
+        match symbols.iter().map(Packed::pack).collect::<Option<Box<[Packed]>>>() {
+            Some(packed) => Symbols::Packed(packed),
+            None => Symbols::Wide(symbols.into()),
+        }
+    }
+}
+
 impl Symbols {
     pub fn len(&self) -> usize {
         match self {

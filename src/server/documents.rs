@@ -88,7 +88,7 @@ impl Backend {
         self.index.upsert(FileUpdate {
             path,
             lang,
-            symbols: crate::index::Symbols::from(doc.symbols.clone()),
+            symbols: crate::index::Symbols::from(doc.symbols.as_slice()),
             origin: Origin::Editor,
             stamp: Stamp { mtime_ns: scanner::now_ns(), ..Stamp::default() },
         });
