@@ -107,6 +107,84 @@ fn workspace_symbol_exact_prefix_and_fuzzy_ranked() {
     assert_eq!(server.shutdown(), 0);
 }
 
+/// Calls inside function bodies, which indexing skips (`parser::skip`); the lines with `CALL` call
+/// `target`, the others mention it in comments and strings only.
+const REFS_RS: &str = r#"pub fn target(x: u32) -> u32 {
+    x + 1
+}
+
+pub fn caller() -> u32 {
+    let text = "target(0) in a string { fn";
+    // target(0) in a comment
+    let total = target(1) + text.len() as u32; // CALL
+    total + target(2) // CALL
+}
+
+pub struct Thing;
+
+impl Thing {
+    fn method(&self) -> u32 {
+        let mut values = Vec::new();
+        values.push(self.target(3)); // CALL
+        println!("{:?}", values);
+        values.len() as u32 + target(4) // CALL
+    }
+
+    fn target(&self, x: u32) -> u32 {
+        x
+    }
+}
+"#;
+
+const REFS_C: &str = "int target(int x) { return x + 1; }
+
+static int caller(int argument)
+{
+	int total = argument;
+	/* target(0) in a comment */
+	total += target(1); // CALL
+	if (total > 2) {
+		total = target(total); // CALL
+	}
+	return total;
+}
+";
+
+/// The lines marked `CALL`, and the column of `target` on each.
+fn calls(name: &str, text: &str) -> Vec<(String, u64, u64)> {
+    let lines = text.lines().enumerate().filter(|(_, l)| l.contains("CALL"));
+    lines.map(|(i, l)| (name.to_owned(), i as u64, l.rfind("target(").unwrap() as u64)).collect()
+}
+
+#[test]
+fn references_inside_skipped_bodies_are_found_from_disk_as_from_open_documents() {
+    let dir = workspace(&[("src/refs.rs", REFS_RS), ("c/refs.c", REFS_C)]);
+    let mut server = Server::start(dir.path());
+    let (rs, c) = (dir.path().join("src/refs.rs"), dir.path().join("c/refs.c"));
+    let want: Vec<_> = calls("refs.c", REFS_C).into_iter().chain(calls("refs.rs", REFS_RS)).collect();
+    let from_disk = server.references(&rs, 0, 7, false);
+    assert_eq!(from_disk, want);
+    // With the declaration: `target` is defined three times (two functions and a method).
+    let with_declarations = server.references(&c, 0, 4, true);
+    assert_eq!(with_declarations.len(), want.len() + 3, "{with_declarations:?}");
+    // Open documents are parsed whole: the same answer.
+    server.open(&rs, "rust", REFS_RS);
+    server.open(&c, "c", REFS_C);
+    assert_eq!(server.references(&rs, 0, 7, false), want);
+    // A name only called inside bodies (defined nowhere) is found too, in files not open.
+    let len = dir.path().join("src/len.rs");
+    std::fs::write(&len, REFS_RS.replace("target", "aim")).unwrap();
+    let len_uri = uri(&len);
+    server.wait_for(|m| {
+        m["method"] == "symdex/indexChanged"
+            && m["params"]["uris"].as_array().is_some_and(|u| u.contains(&json!(len_uri)))
+    });
+    let lines: Vec<_> = server.references(&rs, 18, 15, false).into_iter().map(|(f, line, _)| (f, line)).collect();
+    let want: Vec<_> = ["len.rs", "refs.rs"].iter().flat_map(|f| [(f.to_string(), 7), (f.to_string(), 18)]).collect();
+    assert_eq!(lines, want);
+    assert_eq!(server.shutdown(), 0);
+}
+
 #[test]
 fn definition_within_and_across_files() {
     let dir = project();

@@ -10,6 +10,7 @@
 
 mod diff;
 mod roots;
+pub mod skip;
 
 use std::ops::{ControlFlow, Range};
 use std::sync::OnceLock;
@@ -133,15 +134,9 @@ impl Extractor {
         text: &T,
         old_tree: Option<&Tree>,
     ) -> Result<Tree, ParseError> {
-        let parser = match self.parsers.entry(lang) {
-            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(e) => {
-                let mut parser = Parser::new();
-                parser.set_language(&lang.grammar()).map_err(|_| ParseError::Grammar(lang.name()))?;
-                e.insert(parser)
-            }
-        };
-        let deadline = Instant::now() + self.budget;
+        let budget = self.budget;
+        let parser = self.parser(lang)?;
+        let deadline = Instant::now() + budget;
         let mut over_budget = |_: &tree_sitter::ParseState| {
             if Instant::now() > deadline {
                 ControlFlow::Break(())
@@ -157,9 +152,21 @@ impl Extractor {
             None => {
                 // An abandoned parse leaves the parser mid-way: reset it for the next file.
                 parser.reset();
-                Err(ParseError::Timeout(self.budget))
+                Err(ParseError::Timeout(budget))
             }
         }
+    }
+
+    /// This worker's parser for `lang`.
+    fn parser(&mut self, lang: Lang) -> Result<&mut Parser, ParseError> {
+        Ok(match self.parsers.entry(lang) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                let mut parser = Parser::new();
+                parser.set_language(&lang.grammar()).map_err(|_| ParseError::Grammar(lang.name()))?;
+                e.insert(parser)
+            }
+        })
     }
 
     /// Runs the tags query over `tree` (parsed from `source`) and returns the file's symbols,
@@ -272,6 +279,79 @@ impl Extractor {
         let tree = self.parse(lang, source, None)?;
         Ok(self.extract(lang, &tree, source))
     }
+
+    /// Parses and extracts a file for the index, leaving out the function bodies that hold no
+    /// definition (`skip`): the same definitions as [`Extractor::extract_source`], and the same
+    /// references outside the skipped bodies. Returns whether any body was skipped.
+    pub fn extract_definitions(&mut self, lang: Lang, source: &[u8]) -> Result<(Vec<Symbol>, bool), ParseError> {
+        let skipped = skip::body_ranges(lang, source);
+        if skipped.is_empty() {
+            return Ok((self.extract_source(lang, source)?, false));
+        }
+        let included = points(source, &complement(&skipped, source.len()));
+        if self.parser(lang)?.set_included_ranges(&included).is_err() {
+            return Ok((self.extract_source(lang, source)?, false));
+        }
+        let tree = self.parse(lang, source, None);
+        // Back to whole documents for the next file (an empty list means everything).
+        self.parser(lang)?.set_included_ranges(&[]).expect("the empty range list is valid");
+        Ok((self.extract(lang, &tree?, source), true))
+    }
+
+    /// The references to `name` inside the bodies that [`Extractor::extract_definitions`] skipped,
+    /// found by parsing those bodies that mention it, alone. With the references that
+    /// `extract_definitions` returned, these are the file's references to `name`.
+    pub fn references_in_bodies(&mut self, lang: Lang, source: &[u8], name: &str) -> Result<Vec<Symbol>, ParseError> {
+        let bodies = skip::bodies_mentioning(lang, source, name.as_bytes());
+        if bodies.is_empty() {
+            return Ok(Vec::new());
+        }
+        // A block alone is a statement at the top of every grammar here: it parses as it did inside.
+        if self.parser(lang)?.set_included_ranges(&points(source, &bodies)).is_err() {
+            return Ok(Vec::new());
+        }
+        let tree = self.parse(lang, source, None);
+        self.parser(lang)?.set_included_ranges(&[]).expect("the empty range list is valid");
+        let tree = tree?;
+        let mut refs = self.extract(lang, &tree, source);
+        refs.retain(|s| s.role == Role::Reference && s.name.as_str() == name);
+        for s in &mut refs {
+            s.parent = NO_PARENT;
+        }
+        Ok(refs)
+    }
+}
+
+/// The gaps between `ranges` (sorted, disjoint) in `0..len`.
+fn complement(ranges: &[Range<usize>], len: usize) -> Vec<Range<usize>> {
+    let mut out = Vec::with_capacity(ranges.len() + 1);
+    let mut start = 0;
+    for r in ranges {
+        out.push(start..r.start);
+        start = r.end;
+    }
+    out.push(start..len);
+    out
+}
+
+/// Byte ranges (sorted) of `source` as tree-sitter ranges, with their points.
+fn points(source: &[u8], ranges: &[Range<usize>]) -> Vec<tree_sitter::Range> {
+    let mut newlines = memchr::memchr_iter(b'\n', source).peekable();
+    let (mut row, mut line_start) = (0, 0);
+    let mut point = |offset: usize| {
+        while let Some(n) = newlines.next_if(|&n| n < offset) {
+            row += 1;
+            line_start = n + 1;
+        }
+        Point::new(row, offset - line_start)
+    };
+    ranges
+        .iter()
+        .map(|r| {
+            let start_point = point(r.start);
+            tree_sitter::Range { start_byte: r.start, end_byte: r.end, start_point, end_point: point(r.end) }
+        })
+        .collect()
 }
 
 /// The queries of one re-extraction, and the ranges they covered.

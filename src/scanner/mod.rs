@@ -24,6 +24,7 @@ use crate::index::Stamp;
 use crate::index::Symbols;
 use crate::lang::Lang;
 use crate::parser::{Extractor, ParseError};
+use crate::symbol::Symbol;
 
 pub use stats::{LangStats, ScanStats, SkipCounts};
 
@@ -409,9 +410,52 @@ fn index_bytes(
     if is_binary(bytes) {
         return Err(Skip::Binary(path.to_path_buf()));
     }
-    let symbols = extractor.extract_source(lang, bytes).map_err(|e| Skip::Parse(path.to_path_buf(), e))?;
+    let (symbols, _) = extractor.extract_definitions(lang, bytes).map_err(|e| Skip::Parse(path.to_path_buf(), e))?;
     let stamp = Stamp { size: bytes.len() as u64, mtime_ns, hash: *blake3::hash(bytes).as_bytes() };
     Ok(IndexedFile { path: path.to_path_buf(), lang, symbols: Symbols::from(symbols), stamp })
+}
+
+/// The references to `name` inside the function bodies that indexing skipped (see
+/// `parser::skip`), in each of `files` (path and language) that mentions it: the files are read
+/// again and only the bodies that contain `name`'s text are parsed, on `workers` threads. Returns
+/// (index in `files`, references) for the files with any; unreadable files are left out. Stops
+/// between files once `cancel` is set.
+pub fn references_in_bodies(
+    files: &[(Arc<Path>, Lang)],
+    name: &str,
+    max_file_size: u64,
+    workers: usize,
+    cancel: &CancelToken,
+) -> Vec<(usize, Vec<Symbol>)> {
+    let next = AtomicUsize::new(0);
+    let finder = memchr::memmem::Finder::new(name.as_bytes());
+    let work = || {
+        let mut extractor = Extractor::new();
+        let mut found = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some((path, lang)) = files.get(i) else { break };
+            if cancel.is_cancelled() {
+                break;
+            }
+            let Ok(bytes) = std::fs::read(path) else { continue };
+            if bytes.len() as u64 > max_file_size || finder.find(&bytes).is_none() || is_binary(&bytes) {
+                continue;
+            }
+            match extractor.references_in_bodies(*lang, &bytes, name) {
+                Ok(refs) if !refs.is_empty() => found.push((i, refs)),
+                Ok(_) => {}
+                Err(e) => tracing::debug!("references in {}: {e}", path.display()),
+            }
+        }
+        found
+    };
+    let mut found: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers.max(1)).map(|_| scope.spawn(work)).collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+    });
+    found.sort_by_key(|(i, _)| *i);
+    found
 }
 
 /// Reads and indexes one path, whatever the walk would say of it (ignore rules are the caller's).

@@ -324,7 +324,7 @@ impl LanguageServer for Backend {
     }
 
     async fn references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
-        self.find_references(params)
+        self.find_references(params).await
     }
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {

@@ -1,6 +1,7 @@
 //! `textDocument/definition`, `textDocument/references` and `textDocument/hover`.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use ropey::Rope;
 use tower_lsp_server::jsonrpc::{Error, Result};
@@ -9,9 +10,10 @@ use tower_lsp_server::ls_types::*;
 use super::documents::with_extractor;
 use super::{proto, Backend};
 use crate::document::{self, Encoding};
-use crate::index::{DefinitionQuery, SymbolRef};
+use crate::index::{DefinitionQuery, FileEntry, Index, Origin, SymbolRef, Symbols};
 use crate::lang::Lang;
-use crate::parser::identifier_at;
+use crate::parser::{identifier_at, skip};
+use crate::scanner::{self, CancelToken};
 use crate::symbol::Symbol;
 
 /// A file's text and parse, from the open buffer or the disk.
@@ -87,15 +89,28 @@ impl Backend {
         Ok((!locations.is_empty()).then_some(GotoDefinitionResponse::Array(locations)))
     }
 
-    pub(super) fn find_references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
+    pub(super) async fn find_references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
         let Some(query) = self.query_at(&params.text_document_position)? else { return Ok(None) };
-        let mut hits = self.index.references_to(&query.name);
-        if params.context.include_declaration {
-            hits.extend(self.index.definitions_of(&query.name));
-        }
-        hits.sort_by(|a, b| {
-            a.file.path.cmp(&b.file.path).then(a.symbol().name_range.start.cmp(&b.symbol().name_range.start))
-        });
+        let index = self.index.clone();
+        let (max_file_size, workers) = (self.config().max_file_size, self.config().worker_count());
+        let include_declaration = params.context.include_declaration;
+        // Files are read and bodies parsed: off the async threads, and stopped when the request is
+        // cancelled (this future dropped).
+        let cancel = CancelToken::new();
+        let _stop = StopOnDrop(cancel.clone());
+        let hits = tokio::task::spawn_blocking(move || {
+            let mut hits = references(&index, &query.name, max_file_size, workers, &cancel);
+            if include_declaration {
+                hits.extend(index.definitions_of(&query.name));
+            }
+            hits
+        })
+        .await
+        .map_err(|e| {
+            let mut error = Error::internal_error();
+            error.message = e.to_string().into();
+            error
+        })?;
         Ok(Some(self.locations(&hits)))
     }
 
@@ -134,6 +149,36 @@ impl Backend {
 
     fn locations(&self, hits: &[SymbolRef]) -> Vec<Location> {
         hits.iter().filter_map(|h| proto::location(h, self.encoding())).collect()
+    }
+}
+
+/// Every reference to `name`: those in the index, and those in the function bodies that indexing
+/// skipped (`parser::skip`), found in the files on disk that mention `name`. Sorted by file and
+/// position, without duplicates (a file indexed whole has its body references in both).
+fn references(index: &Index, name: &str, max_file_size: u64, workers: usize, cancel: &CancelToken) -> Vec<SymbolRef> {
+    let mut hits = index.references_to(name);
+    let files: Vec<_> =
+        index.files().into_iter().filter(|f| f.origin == Origin::Disk && skip::skips_bodies(f.lang)).collect();
+    let paths: Vec<_> = files.iter().map(|f| (f.path.clone(), f.lang)).collect();
+    for (i, refs) in scanner::references_in_bodies(&paths, name, max_file_size, workers, cancel) {
+        let file = &files[i];
+        let found =
+            FileEntry::new(file.id, file.path.clone(), file.lang, Symbols::from(refs), Origin::Disk, file.stamp);
+        let found = Arc::new(found);
+        hits.extend((0..found.symbols.len()).map(|index| SymbolRef { file: found.clone(), index }));
+    }
+    let at = |h: &SymbolRef| (h.file.path.clone(), h.symbol().name_range.start);
+    hits.sort_by_key(at);
+    hits.dedup_by_key(|h| at(h));
+    hits
+}
+
+/// Cancels a token when dropped: the blocking work of a request whose future was dropped stops.
+struct StopOnDrop(CancelToken);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.cancel();
     }
 }
 

@@ -136,6 +136,28 @@ impl Server {
         }
     }
 
+    /// `textDocument/references` at a position, as (file name, line, character), sorted.
+    pub fn references(&mut self, path: &Path, line: u32, character: u32, declaration: bool) -> Vec<(String, u64, u64)> {
+        let result = self.request(
+            "textDocument/references",
+            json!({
+                "textDocument": {"uri": uri(path)},
+                "position": {"line": line, "character": character},
+                "context": {"includeDeclaration": declaration},
+            }),
+        );
+        let mut out: Vec<_> = result
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|l| (file_line(l).0, file_line(l).1, l["range"]["start"]["character"].as_u64().unwrap()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.sort();
+        out
+    }
+
     /// Shuts down and exits; returns the exit code.
     pub fn shutdown(self) -> i32 {
         let status = self.client.shutdown().expect("shutdown and exit");

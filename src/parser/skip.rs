@@ -1,0 +1,780 @@
+//! Function bodies that indexing a file from disk does not parse.
+//!
+//! Most of a C or Rust file's bytes are function bodies, and a body holds no definition unless it
+//! declares one (a local `struct`, a nested `fn`, a `#define`). [`body_ranges`] lexes a file once —
+//! comments, strings, characters, lifetimes, preprocessor lines — and returns the interiors of the
+//! function bodies whose text has no definition keyword; the parser then leaves them out with
+//! `Parser::set_included_ranges`, so that tree-sitter sees `fn f() {}` and every position stays the
+//! file's own. Whatever the lexer is unsure of keeps its bodies: unbalanced braces (preprocessor
+//! branches), in C a body line starting at column 0 that is not a label (a brace the lexer
+//! miscounted would otherwise swallow the next function's header, which has no keyword). Languages
+//! without a lexer here get no ranges. The references inside skipped bodies are found when asked
+//! for (`index::references`). This module does no IO.
+
+use std::ops::Range;
+use std::time::Instant;
+
+use super::{Extractor, ParseError};
+use crate::lang::Lang;
+use crate::symbol::{Name, Role, Symbol, NO_PARENT};
+
+/// The body interiors (between the braces) to leave out when parsing `src` for its definitions,
+/// sorted and disjoint. Empty when the language has no lexer here or the lexer is unsure.
+pub fn body_ranges(lang: Lang, src: &[u8]) -> Vec<Range<usize>> {
+    skipped(lang, src).into_iter().map(|(range, _)| range).collect()
+}
+
+/// Whether [`body_ranges`] may skip bodies of `lang` (whose references are then found by
+/// [`bodies_mentioning`]).
+pub fn skips_bodies(lang: Lang) -> bool {
+    dialect(lang).is_some()
+}
+
+/// The skipped bodies, braces included, whose text contains `word`: where the references to it
+/// that indexing did not see can be.
+pub fn bodies_mentioning(lang: Lang, src: &[u8], word: &[u8]) -> Vec<Range<usize>> {
+    let finder = memchr::memmem::Finder::new(word);
+    skipped(lang, src)
+        .into_iter()
+        .filter(|(range, body)| *body && finder.find(&src[range.clone()]).is_some())
+        .map(|(range, _)| range.start - 1..range.end + 1)
+        .collect()
+}
+
+fn dialect(lang: Lang) -> Option<&'static Dialect> {
+    match lang {
+        Lang::Rust => Some(&RUST),
+        Lang::C => Some(&C),
+        Lang::Cpp => Some(&CPP),
+        _ => None,
+    }
+}
+
+/// Skipped ranges, each a body (`true`) or a comment run.
+fn skipped(lang: Lang, src: &[u8]) -> Vec<(Range<usize>, bool)> {
+    let Some(dialect) = dialect(lang) else { return Vec::new() };
+    Lexer::new(dialect, src).run().unwrap_or_default()
+}
+
+/// Bodies shorter than this are parsed: leaving them out saves less than the range costs.
+const MIN_BODY: usize = 64;
+
+struct Dialect {
+    rust: bool,
+    /// Keywords that always begin a definition.
+    defs: &'static [&'static [u8]],
+    /// Keywords that begin a definition when a `{` follows before any of `;()=*&,` (C's
+    /// `struct s {` defines, `struct s *p` does not).
+    types: &'static [&'static [u8]],
+    /// Words that may stand between a function's `)` and its body (C++ qualifiers).
+    qualifiers: &'static [&'static [u8]],
+    /// Preprocessor directives that make a body unsafe to skip (`#define` defines; the C query tags
+    /// declarations under `#if` wherever they are).
+    directives: &'static [&'static [u8]],
+}
+
+const RUST: Dialect = Dialect {
+    rust: true,
+    defs: &[
+        b"fn",
+        b"struct",
+        b"enum",
+        b"union",
+        b"trait",
+        b"impl",
+        b"mod",
+        b"macro_rules",
+        b"type",
+        b"static",
+        b"const",
+    ],
+    types: &[],
+    qualifiers: &[],
+    directives: &[],
+};
+
+const C: Dialect = Dialect {
+    rust: false,
+    defs: &[b"typedef"],
+    types: &[b"struct", b"union", b"enum"],
+    qualifiers: &[],
+    directives: &[b"define", b"if", b"ifdef", b"ifndef", b"elif", b"else", b"elifdef", b"elifndef"],
+};
+
+const CPP: Dialect = Dialect {
+    rust: false,
+    defs: &[b"typedef", b"using", b"namespace"],
+    types: &[b"struct", b"union", b"enum", b"class"],
+    qualifiers: &[b"const", b"override", b"final", b"noexcept", b"mutable", b"volatile"],
+    directives: C.directives,
+};
+
+/// Rust keywords that a `!` (not) may follow: no macro name.
+const RUST_KEYWORDS: &[&[u8]] = &[
+    b"if", b"while", b"match", b"return", b"in", b"else", b"break", b"yield", b"mut", b"move", b"as", b"let", b"for",
+    b"loop", b"unsafe", b"async", b"await", b"ref", b"box", b"dyn", b"where", b"impl",
+];
+
+/// An open `{`.
+struct Block {
+    /// Offset just after the `{`.
+    start: usize,
+    /// A function body (Rust: after `fn`; C: after `)`).
+    body: bool,
+    /// Holds a definition keyword, or something the lexer is unsure of.
+    keep: bool,
+    /// Candidates recorded inside this block start here.
+    first: usize,
+}
+
+struct Lexer<'a> {
+    d: &'static Dialect,
+    src: &'a [u8],
+    i: usize,
+    blocks: Vec<Block>,
+    found: Vec<(Range<usize>, bool)>,
+    /// Brackets and parentheses open (Rust: a `;` inside them ends no signature).
+    nest: usize,
+    /// Rust: `fn` seen at this (brace depth, nest); its body is the next `{` there.
+    pending_fn: Option<(usize, usize)>,
+    /// C: the last token was a `)` (or a qualifier after one).
+    after_paren: bool,
+    /// The last token was a `*` (Rust `*const T` is no definition).
+    after_star: bool,
+    /// The last token was a word, and (Rust) a `!` after a word: a macro's arguments follow.
+    after_word: bool,
+    bang: bool,
+    /// The last word was `macro_rules` (with its `!`, if that followed).
+    macro_rules: bool,
+    /// Rust: inside a macro's arguments opened at this (brace depth, nest).
+    in_macro: Option<(usize, usize)>,
+    /// Where the current macro's arguments start, and the length of `found` then.
+    macro_args: (usize, usize),
+    /// Brace depth at each open `#if`.
+    conditionals: Vec<usize>,
+    line_start: bool,
+    /// Index in `found` of the last comment run.
+    last_comment: Option<usize>,
+}
+
+impl<'a> Lexer<'a> {
+    fn new(d: &'static Dialect, src: &'a [u8]) -> Self {
+        Lexer {
+            d,
+            src,
+            i: 0,
+            blocks: Vec::new(),
+            found: Vec::new(),
+            nest: 0,
+            pending_fn: None,
+            after_paren: false,
+            after_star: false,
+            after_word: false,
+            bang: false,
+            macro_rules: false,
+            in_macro: None,
+            macro_args: (0, 0),
+            conditionals: Vec::new(),
+            line_start: true,
+            last_comment: None,
+        }
+    }
+
+    /// `None` when unsure of the whole file.
+    fn run(mut self) -> Option<Vec<(Range<usize>, bool)>> {
+        while self.i < self.src.len() {
+            let b = self.src[self.i];
+            if b == b'\n' {
+                self.i += 1;
+                self.line_start = true;
+                if !self.d.rust {
+                    self.check_column0();
+                }
+                continue;
+            }
+            if b == b' ' || b == b'\t' || b == b'\r' || b == b'\x0c' {
+                self.i += 1;
+                continue;
+            }
+            let at_line_start = std::mem::replace(&mut self.line_start, false);
+            match b {
+                b'/' if self.peek(1) == Some(b'/') => {
+                    let start = self.i;
+                    self.line_comment();
+                    self.comment(start, at_line_start);
+                }
+                b'/' if self.peek(1) == Some(b'*') => {
+                    let start = self.i;
+                    self.block_comment()?;
+                    self.comment(start, at_line_start);
+                }
+                b'#' if !self.d.rust && at_line_start => self.directive()?,
+                b'"' => {
+                    self.i += 1;
+                    self.quoted(b'"')?;
+                    self.token(false, false);
+                }
+                b'\'' => self.quote()?,
+                b'{' => {
+                    self.opening();
+                    self.open();
+                    self.i += 1;
+                }
+                b'}' => {
+                    self.close()?;
+                    self.closed();
+                    self.i += 1;
+                }
+                b'(' | b'[' => {
+                    self.opening();
+                    self.nest += 1;
+                    self.i += 1;
+                    self.token(false, false);
+                }
+                b')' | b']' => {
+                    self.nest = self.nest.saturating_sub(1);
+                    self.closed();
+                    self.i += 1;
+                    self.token(b == b')', false);
+                }
+                b'!' if self.d.rust => {
+                    let (bang, macro_rules) = (self.after_word, self.macro_rules);
+                    self.i += 1;
+                    self.token(false, false);
+                    self.bang = bang;
+                    self.macro_rules = macro_rules;
+                }
+                b';' => {
+                    if self.pending_fn == Some((self.blocks.len(), self.nest)) {
+                        self.pending_fn = None;
+                    }
+                    self.i += 1;
+                    self.token(false, false);
+                }
+                b'*' => {
+                    self.i += 1;
+                    self.token(false, true);
+                }
+                b if is_ident_start(b) => self.word()?,
+                b if b.is_ascii_digit() => self.number(),
+                _ => {
+                    self.i += 1;
+                    self.token(false, false);
+                }
+            }
+        }
+        if !self.blocks.is_empty() || !self.conditionals.is_empty() {
+            return None;
+        }
+        self.found.retain(|(r, _)| r.len() >= MIN_BODY);
+        Some(self.found)
+    }
+
+    fn peek(&self, ahead: usize) -> Option<u8> {
+        self.src.get(self.i + ahead).copied()
+    }
+
+    /// Records the kind of the token just read.
+    fn token(&mut self, close_paren: bool, star: bool) {
+        self.after_paren = close_paren;
+        self.after_star = star;
+        self.after_word = false;
+        self.bang = false;
+        self.macro_rules = false;
+    }
+
+    /// An opening bracket of any kind: a Rust macro's arguments begin here after `name!`.
+    fn opening(&mut self) {
+        if self.bang && self.in_macro.is_none() {
+            self.in_macro = Some((self.blocks.len(), self.nest));
+            self.macro_args = (self.i + 1, self.found.len());
+        }
+    }
+
+    /// After a closing bracket of any kind (at `self.i`): the macro's arguments may end here. The
+    /// parser keeps them as a flat token tree (no definitions, no calls), so they are left out whole.
+    fn closed(&mut self) {
+        if self.in_macro == Some((self.blocks.len(), self.nest)) {
+            self.in_macro = None;
+            let (start, first) = self.macro_args;
+            self.found.truncate(first);
+            self.last_comment = None;
+            self.found.push((start..self.i, false));
+        }
+    }
+
+    /// Marks the innermost block as one to keep.
+    fn keep(&mut self) {
+        if let Some(block) = self.blocks.last_mut() {
+            block.keep = true;
+        }
+    }
+
+    fn open(&mut self) {
+        let depth = self.blocks.len();
+        let body = if self.in_macro.is_some() {
+            // Macro arguments are tokens to the parser: no calls in them to find later.
+            false
+        } else if self.d.rust {
+            let fn_body = self.pending_fn == Some((depth, self.nest));
+            if fn_body {
+                self.pending_fn = None;
+            }
+            fn_body
+        } else {
+            self.after_paren
+        };
+        self.blocks.push(Block { start: self.i + 1, body, keep: false, first: self.found.len() });
+        self.token(false, false);
+    }
+
+    fn close(&mut self) -> Option<()> {
+        let block = self.blocks.pop()?;
+        if block.body && !block.keep {
+            // Everything recorded inside lies within this body.
+            self.found.truncate(block.first);
+            self.last_comment = None;
+            if self.i - block.start >= MIN_BODY {
+                self.found.push((block.start..self.i, true));
+            }
+        } else if block.keep {
+            self.keep();
+        }
+        self.token(false, false);
+        Some(())
+    }
+
+    /// Records the comment that began at `start`, alone at the start of its line: comments on the
+    /// following lines join it, and runs long enough are left out like bodies. (A comment between
+    /// two tokens on one line is kept: the parser would join the tokens across the gap.)
+    fn comment(&mut self, start: usize, at_line_start: bool) {
+        if !at_line_start {
+            return;
+        }
+        let joins = self.last_comment.is_some_and(|i| i + 1 == self.found.len());
+        if let Some((last, _)) = self.found.last_mut().filter(|_| joins) {
+            if self.src[last.end..start].iter().all(u8::is_ascii_whitespace) {
+                last.end = self.i;
+                return;
+            }
+        }
+        self.last_comment = Some(self.found.len());
+        self.found.push((start..self.i, false));
+    }
+
+    fn line_comment(&mut self) {
+        self.i = memchr::memchr(b'\n', &self.src[self.i..]).map_or(self.src.len(), |n| self.i + n);
+    }
+
+    fn block_comment(&mut self) -> Option<()> {
+        self.i += 2;
+        let mut depth = 1;
+        while depth > 0 {
+            let rest = &self.src[self.i..];
+            let n = memchr::memchr2(b'*', b'/', rest)?;
+            self.i += n;
+            match (self.src[self.i], self.peek(1)) {
+                (b'*', Some(b'/')) => {
+                    depth -= 1;
+                    self.i += 2;
+                }
+                (b'/', Some(b'*')) if self.d.rust => {
+                    depth += 1;
+                    self.i += 2;
+                }
+                _ => self.i += 1,
+            }
+        }
+        Some(())
+    }
+
+    /// Past the closing `quote` of a string or character whose opening quote was just passed.
+    fn quoted(&mut self, quote: u8) -> Option<()> {
+        loop {
+            let n = memchr::memchr3(quote, b'\\', b'\n', &self.src[self.i..])?;
+            self.i += n;
+            match self.src[self.i] {
+                b'\\' => self.i += 2,
+                b'\n' if !self.d.rust && quote == b'\'' => return None,
+                b'\n' => self.i += 1,
+                _ => {
+                    self.i += 1;
+                    return Some(());
+                }
+            }
+        }
+    }
+
+    /// A `'`: a character literal, or in Rust a lifetime or label.
+    fn quote(&mut self) -> Option<()> {
+        self.i += 1;
+        if self.d.rust && self.peek(0) != Some(b'\\') {
+            // `'x'` is a character, `'a` (no closing quote after one character) a lifetime.
+            let len = utf8_len(self.peek(0)?);
+            if self.peek(len) != Some(b'\'') {
+                while self.peek(0).is_some_and(is_ident_byte) {
+                    self.i += 1;
+                }
+                self.token(false, false);
+                return Some(());
+            }
+        }
+        self.quoted(b'\'')?;
+        self.token(false, false);
+        Some(())
+    }
+
+    fn number(&mut self) {
+        // Digits, letters (suffixes, hex), `.` and C++'s `'` separators: nothing here is a word.
+        while let Some(b) = self.peek(0) {
+            let separator = b == b'\'' && !self.d.rust && self.peek(1).is_some_and(|c| c.is_ascii_alphanumeric());
+            if !(is_ident_byte(b) || b == b'.' || separator) {
+                break;
+            }
+            self.i += 1;
+        }
+        self.token(false, false);
+    }
+
+    fn word(&mut self) -> Option<()> {
+        let start = self.i;
+        while self.peek(0).is_some_and(is_ident_byte) {
+            self.i += 1;
+        }
+        let word = &self.src[start..self.i];
+        let next = self.peek(0);
+        if self.d.rust {
+            // Raw strings and byte strings/characters: r"..", r#".."#, b"..", br"..", b'x'.
+            if matches!(word, b"r" | b"br" | b"cr") && matches!(next, Some(b'"' | b'#')) {
+                let hashes = self.src[self.i..].iter().take_while(|&&b| b == b'#').count();
+                if self.peek(hashes) == Some(b'"') {
+                    self.i += hashes + 1;
+                    return self.raw_string(hashes);
+                }
+                if word == b"r" && hashes == 1 {
+                    // A raw identifier (`r#fn`) is never a keyword.
+                    self.i += 1;
+                    while self.peek(0).is_some_and(is_ident_byte) {
+                        self.i += 1;
+                    }
+                    self.token(false, false);
+                    return Some(());
+                }
+            }
+            if matches!(word, b"b" | b"c") && next == Some(b'"') {
+                self.i += 1;
+                self.quoted(b'"')?;
+                self.token(false, false);
+                return Some(());
+            }
+            if word == b"b" && next == Some(b'\'') {
+                self.i += 1;
+                self.quoted(b'\'')?;
+                self.token(false, false);
+                return Some(());
+            }
+            // `fn(u32)` in a signature's types must not replace the signature's own `fn`.
+            let here = (self.blocks.len(), self.nest);
+            if word == b"fn"
+                && self.in_macro.is_none()
+                && !self.pending_fn.is_some_and(|(d, n)| d == here.0 && n < here.1)
+            {
+                self.pending_fn = Some(here);
+            }
+            let def = self.d.defs.contains(&word) && !(word == b"const" && self.after_star);
+            if def && self.in_macro.is_none() {
+                self.keep();
+            }
+            // `macro_rules! name {`: the name stands between the `!` and the arguments.
+            let bang = self.bang && self.macro_rules;
+            self.token(false, false);
+            // `if !x {` is no macro.
+            self.after_word = !RUST_KEYWORDS.contains(&word);
+            self.macro_rules = word == b"macro_rules";
+            self.bang = bang;
+            return Some(());
+        }
+        // C and C++: raw strings R"delim( .. )delim" (also u8R, LR, uR, UR).
+        if word.ends_with(b"R") && word.len() <= 3 && next == Some(b'"') {
+            return self.cpp_raw_string();
+        }
+        if self.d.defs.contains(&word) || (self.d.types.contains(&word) && self.defines_type()) {
+            self.keep();
+        }
+        let qualifier = self.after_paren && self.d.qualifiers.contains(&word);
+        self.token(qualifier, false);
+        Some(())
+    }
+
+    /// After `struct`/`union`/`enum`/`class`: whether a `{` comes before any of `;()=*&,`.
+    fn defines_type(&self) -> bool {
+        for &b in &self.src[self.i..] {
+            match b {
+                b'{' => return true,
+                b';' | b'(' | b')' | b'=' | b'*' | b'&' | b',' | b'}' | b'/' | b'"' | b'#' => return false,
+                _ => {}
+            }
+        }
+        false
+    }
+
+    fn raw_string(&mut self, hashes: usize) -> Option<()> {
+        loop {
+            let n = memchr::memchr(b'"', &self.src[self.i..])?;
+            self.i += n + 1;
+            if self.src[self.i..].iter().take(hashes).filter(|&&b| b == b'#').count() == hashes {
+                self.i += hashes;
+                self.token(false, false);
+                return Some(());
+            }
+        }
+    }
+
+    fn cpp_raw_string(&mut self) -> Option<()> {
+        self.i += 1;
+        let open = memchr::memchr(b'(', &self.src[self.i..])?;
+        let delim = &self.src[self.i..self.i + open];
+        if delim.len() > 16 || delim.iter().any(|b| b.is_ascii_whitespace()) {
+            return None;
+        }
+        let mut end = Vec::with_capacity(delim.len() + 2);
+        end.push(b')');
+        end.extend_from_slice(delim);
+        end.push(b'"');
+        self.i += open + 1;
+        let n = memchr::memmem::find(&self.src[self.i..], &end)?;
+        self.i += n + end.len();
+        self.token(false, false);
+        Some(())
+    }
+
+    /// A preprocessor line (with its `\` continuations): braces in it do not count.
+    fn directive(&mut self) -> Option<()> {
+        self.i += 1;
+        while matches!(self.peek(0), Some(b' ' | b'\t')) {
+            self.i += 1;
+        }
+        let start = self.i;
+        while self.peek(0).is_some_and(is_ident_byte) {
+            self.i += 1;
+        }
+        let name = &self.src[start..self.i];
+        let depth = self.blocks.len();
+        match name {
+            b"if" | b"ifdef" | b"ifndef" => self.conditionals.push(depth),
+            // Every branch must leave the braces as the `#if` found them, or the count is wrong.
+            b"else" | b"elif" | b"elifdef" | b"elifndef" if self.conditionals.last() != Some(&depth) => return None,
+            b"endif" if self.conditionals.pop() != Some(depth) => return None,
+            _ => {}
+        }
+        if self.d.directives.contains(&name) {
+            self.keep();
+        }
+        // To the end of the line, continuations included; a comment may hide the newline.
+        loop {
+            let n = memchr::memchr3(b'\n', b'/', b'"', &self.src[self.i..]);
+            let Some(n) = n else {
+                self.i = self.src.len();
+                break;
+            };
+            self.i += n;
+            match self.src[self.i] {
+                b'\n' if self.src[..self.i].ends_with(b"\\") || self.src[..self.i].ends_with(b"\\\r") => self.i += 1,
+                b'\n' => break,
+                b'/' if self.peek(1) == Some(b'*') => self.block_comment()?,
+                b'/' if self.peek(1) == Some(b'/') => self.line_comment(),
+                b'"' => {
+                    self.i += 1;
+                    self.quoted(b'"')?;
+                }
+                _ => self.i += 1,
+            }
+        }
+        self.token(false, false);
+        Some(())
+    }
+
+    /// C: a body line that starts at column 0 with a word (not a label) makes the lexer unsure.
+    fn check_column0(&mut self) {
+        let Some(block) = self.blocks.last_mut() else { return };
+        let rest = &self.src[self.i..];
+        if !rest.first().is_some_and(|&b| is_ident_start(b)) {
+            return;
+        }
+        let word = rest.iter().take_while(|&&b| is_ident_byte(b)).count();
+        let after = rest[word..].iter().skip_while(|&&b| b == b' ' || b == b'\t');
+        let mut after = after.copied();
+        let label = after.next() == Some(b':') && after.next() != Some(b':');
+        if !label {
+            block.keep = true;
+        }
+    }
+}
+
+fn is_ident_start(b: u8) -> bool {
+    b.is_ascii_alphabetic() || b == b'_' || b >= 0x80
+}
+
+fn is_ident_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
+}
+
+fn utf8_len(first: u8) -> usize {
+    match first {
+        0xf0.. => 4,
+        0xe0.. => 3,
+        0xc0.. => 2,
+        _ => 1,
+    }
+}
+
+/// How skipping bodies compares with parsing `src` whole: what `tests/skip.rs` asserts on real
+/// files and `examples/skip.rs` reports on the corpora.
+#[derive(Debug, Default)]
+pub struct Comparison {
+    /// Bytes left out.
+    pub skipped: usize,
+    /// Whether the whole parse has syntax errors (error recovery is not local: a skipped body
+    /// changes what the parser makes of the text around it).
+    pub has_error: bool,
+    /// Definitions found only by the whole parse, and only with skipping (parents compared by name).
+    pub lost: Vec<Symbol>,
+    pub gained: Vec<Symbol>,
+    /// Names (one in three, at most three) whose references differ between the whole parse and
+    /// the skipping parse plus [`Extractor::references_in_bodies`].
+    pub references_differ: Vec<String>,
+    /// Time of the whole parse and extraction, and of the skipping one.
+    pub whole: std::time::Duration,
+    pub skipping: std::time::Duration,
+}
+
+/// Extracts `src` both ways and compares.
+pub fn compare(extractor: &mut Extractor, lang: Lang, src: &[u8]) -> Result<Comparison, ParseError> {
+    let skipped = body_ranges(lang, src).iter().map(|r| r.len()).sum();
+    let t = Instant::now();
+    let tree = extractor.parse(lang, src, None)?;
+    let whole = extractor.extract(lang, &tree, src);
+    let whole_time = t.elapsed();
+    let t = Instant::now();
+    let (fast, _) = extractor.extract_definitions(lang, src)?;
+    let skipping = t.elapsed();
+    // Parents are indexes, which the references in between shift: compare containers by name.
+    let definitions = |symbols: &[Symbol]| -> Vec<(Symbol, Option<Name>)> {
+        let defs = symbols.iter().filter(|s| s.role != Role::Reference);
+        defs.map(|s| (Symbol { parent: NO_PARENT, ..*s }, s.parent_index().map(|p| symbols[p].name))).collect()
+    };
+    let (a, b) = (definitions(&whole), definitions(&fast));
+    let only = |x: &[(Symbol, Option<Name>)], y: &[(Symbol, Option<Name>)]| -> Vec<Symbol> {
+        x.iter().filter(|s| !y.contains(s)).map(|(s, _)| *s).collect()
+    };
+    let mut names: Vec<Name> = whole.iter().filter(|s| s.role == Role::Reference).map(|s| s.name).collect();
+    names.sort_unstable_by_key(|n| n.as_str());
+    names.dedup();
+    let mut references_differ = Vec::new();
+    for &name in names.iter().step_by(names.len().div_ceil(3).max(1)) {
+        let spans = |symbols: &mut dyn Iterator<Item = &Symbol>| {
+            let mut v: Vec<_> =
+                symbols.filter(|s| s.role == Role::Reference && s.name == name).map(|s| s.name_range).collect();
+            v.sort_by_key(|r| r.start);
+            v
+        };
+        let lazy = extractor.references_in_bodies(lang, src, name.as_str())?;
+        if spans(&mut whole.iter()) != spans(&mut fast.iter().chain(&lazy)) {
+            references_differ.push(name.as_str().to_owned());
+        }
+    }
+    Ok(Comparison {
+        skipped,
+        has_error: tree.root_node().has_error(),
+        lost: only(&a, &b),
+        gained: only(&b, &a),
+        references_differ,
+        whole: whole_time,
+        skipping,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The skipped text, one string per range.
+    fn skipped(lang: Lang, src: &str) -> Vec<&str> {
+        body_ranges(lang, src.as_bytes()).into_iter().map(|r| &src[r]).collect()
+    }
+
+    fn long(body: &str) -> String {
+        format!("{body}{}", "\n    call_something(with, arguments);".repeat(3))
+    }
+
+    #[test]
+    fn rust_skips_plain_bodies_and_keeps_those_with_definitions() {
+        let plain = long("\n    let x = 1;");
+        let nested = long("\n    struct Local;");
+        let src = format!(
+            "fn a() {{{plain}\n}}\nfn b() {{{nested}\n}}\nimpl S {{\n    fn c(&self) -> u32 {{{plain}\n    }}\n}}\n"
+        );
+        let got = skipped(Lang::Rust, &src);
+        assert_eq!(got, [format!("{plain}\n"), format!("{plain}\n    ")]);
+    }
+
+    #[test]
+    fn rust_strings_lifetimes_and_comments_hide_braces_and_keywords() {
+        let body = long(
+            "\n    let s = \"} fn {\"; let r = r#\"}\"#; let c = '}'; let b = b'{';\n    // fn }\n    /* /* } */ fn */ let l: &'static str = s;",
+        );
+        let src = format!("fn a<'a>(x: &'a str) -> &'a str {{{body}\n}}\n");
+        assert_eq!(skipped(Lang::Rust, &src), [format!("{body}\n")]);
+    }
+
+    #[test]
+    fn rust_signatures_without_bodies_and_struct_bodies_are_not_skipped() {
+        let fields = "\n    a: u32,\n    b: u32,\n    c: u32,\n    d: u32,\n    e: u32,\n    f: u32,\n    g: u32,\n";
+        let src = format!("trait T {{\n    fn f(&self);\n}}\nstruct S {{{fields}}}\nenum E {{{fields}}}\n");
+        assert!(skipped(Lang::Rust, &src).is_empty());
+    }
+
+    #[test]
+    fn rust_macro_arguments_are_left_out_whole_and_hold_no_bodies() {
+        let args = long("\n    fn inside() { call(); }");
+        let src =
+            format!("my_macro! {{{args}\n}}\nfn f() -> bool {{\n    if !ready {{ return false; }}\n    true\n}}\n");
+        // The macro's arguments are skipped (tokens to the parser), but they are not a body where
+        // calls are found later; `if !ready {` is no macro.
+        assert_eq!(skipped(Lang::Rust, &src), [format!("{args}\n")]);
+        assert!(bodies_mentioning(Lang::Rust, src.as_bytes(), b"call").is_empty());
+    }
+
+    #[test]
+    fn c_skips_bodies_after_a_parameter_list() {
+        let body = long("\n\tstruct foo *p = get(); int n = sizeof(struct foo);\nout:");
+        let src = format!("static int f(int a)\n{{{body}\n}}\nstruct s {{ int a; }};\nint g = {{ 1 }};\n");
+        assert_eq!(skipped(Lang::C, &src), [format!("{body}\n")]);
+    }
+
+    #[test]
+    fn c_keeps_bodies_that_define_or_confuse_the_lexer() {
+        for inner in
+            ["\n\tstruct local { int a; } x;", "\n#define X 1", "\n#ifdef X\n\tint a;\n#endif", "\nint g(void)"]
+        {
+            let body = long(inner);
+            let src = format!("int f(void)\n{{{body}\n}}\n");
+            assert!(skipped(Lang::C, &src).is_empty(), "{inner:?}");
+        }
+    }
+
+    #[test]
+    fn unbalanced_preprocessor_branches_skip_nothing() {
+        let body = long("\n\tx();");
+        let src =
+            format!("#ifdef A\nint f(int a) {{\n#else\nint f(void) {{\n#endif{body}\n}}\nint g(void)\n{{{body}\n}}\n");
+        assert!(skipped(Lang::C, &src).is_empty());
+    }
+
+    #[test]
+    fn cpp_bodies_after_qualifiers_are_skipped_and_classes_kept() {
+        let body = long("\n        auto s = R\"x(})x\"; int n = 1'000;");
+        let src = format!("class A {{\n    int f() const {{{body}\n    }}\n}};\n");
+        assert_eq!(skipped(Lang::Cpp, &src), [format!("{body}\n    ")]);
+    }
+}

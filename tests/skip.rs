@@ -1,0 +1,84 @@
+//! Skipping function bodies keeps the answers: on real files — this crate's sources and language
+//! fixtures, and the C,
+//! C++ and Rust sources of the crates it is built from (the tree-sitter runtime and grammar
+//! scanners, BLAKE3's C and C++, tokio, ropey, ...) — the definitions found with bodies skipped
+//! equal those of parsing whole, and the references (those kept plus those found in the skipped
+//! bodies when asked for) equal the whole parse's. Files whose whole parse has syntax errors are
+//! left out: error recovery is not local, so any change to the text may change its guesses.
+
+use std::path::{Path, PathBuf};
+
+use symdex::lang::Lang;
+use symdex::parser::{skip, Extractor};
+
+/// Dependencies whose sources are checked (any version found).
+const PACKAGES: &[&str] = &["tree-sitter", "blake3", "tokio", "ropey", "dashmap", "ignore", "regex-syntax", "serde"];
+
+/// Generated parsers are megabytes of tables: skipped to keep the test quick.
+const MAX_FILE: u64 = 256 * 1024;
+
+/// The source directories of this crate and of the dependencies in `PACKAGES`, at the versions
+/// `Cargo.lock` pins, in cargo's registry (where building this crate put them).
+fn roots() -> Vec<PathBuf> {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let lock: toml::Table = std::fs::read_to_string(manifest.join("Cargo.lock")).unwrap().parse().unwrap();
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(&std::env::var_os("HOME").expect("HOME")).join(".cargo"));
+    let registries: Vec<PathBuf> = std::fs::read_dir(cargo_home.join("registry/src"))
+        .map(|dirs| dirs.flatten().map(|d| d.path()).collect())
+        .unwrap_or_default();
+    let mut roots = vec![manifest.join("src"), manifest.join("tests/fixtures")];
+    for package in lock["package"].as_array().unwrap() {
+        let (name, version) = (package["name"].as_str().unwrap(), package["version"].as_str().unwrap());
+        if PACKAGES.iter().any(|p| name == *p || name.starts_with(&format!("{p}-"))) {
+            let dir = format!("{name}-{version}");
+            roots.extend(registries.iter().map(|r| r.join(&dir)).filter(|d| d.is_dir()));
+        }
+    }
+    roots
+}
+
+#[test]
+fn skipping_bodies_keeps_definitions_and_references_on_real_files() {
+    let mut extractor = Extractor::new();
+    let mut checked = std::collections::BTreeMap::<&str, (usize, usize, usize)>::new();
+    let mut failures = Vec::new();
+    for root in roots() {
+        for entry in ignore::WalkBuilder::new(&root).build().flatten() {
+            let path = entry.path();
+            let Some(lang) = Lang::from_path(path).filter(|&l| skip::skips_bodies(l)) else { continue };
+            if entry.metadata().map_or(true, |m| m.len() > MAX_FILE) || path.ends_with("parser.c") {
+                continue;
+            }
+            let src = std::fs::read(path).unwrap();
+            let Ok(c) = skip::compare(&mut extractor, lang, &src) else { continue };
+            if c.has_error {
+                continue;
+            }
+            let seen = checked.entry(lang.name()).or_default();
+            seen.0 += 1;
+            seen.1 += src.len();
+            seen.2 += c.skipped;
+            if !c.lost.is_empty() || !c.gained.is_empty() || !c.references_differ.is_empty() {
+                let names = |s: &[symdex::symbol::Symbol]| -> Vec<_> {
+                    s.iter().take(5).map(|s| format!("{}@{}", s.name.as_str(), s.name_range.start.line + 1)).collect()
+                };
+                failures.push(format!(
+                    "{}: lost {:?}, gained {:?}, references to {:?} differ",
+                    path.display(),
+                    names(&c.lost),
+                    names(&c.gained),
+                    c.references_differ
+                ));
+            }
+        }
+    }
+    eprintln!("checked (files, bytes, bytes skipped): {checked:?}");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // Every language with a lexer was seen, and bodies were skipped in each.
+    for lang in ["c", "cpp", "rust"] {
+        let (files, bytes, skipped) = checked.get(lang).copied().unwrap_or_default();
+        assert!(files > 0 && skipped * 5 > bytes, "{lang}: {files} files, {skipped} of {bytes} bytes skipped");
+    }
+}
