@@ -209,6 +209,9 @@ impl<'a> Lexer<'a> {
                     self.comment(start, at_line_start);
                 }
                 b'#' if !self.d.rust && at_line_start => self.directive()?,
+                b'#' if self.d.rust && at_line_start && matches!(self.peek(1), Some(b'[' | b'!')) => {
+                    self.attribute(at_line_start)?
+                }
                 b'"' => {
                     self.i += 1;
                     self.quoted(b'"')?;
@@ -360,6 +363,50 @@ impl<'a> Lexer<'a> {
         }
         self.last_comment = Some(self.found.len());
         self.found.push((start..self.i, false));
+    }
+
+    /// A Rust attribute (`#[..]`, `#![..]`) at the start of a line. Alone on its line it is left
+    /// out like a comment (it is a node of its own, next to the item it annotates, and no tag
+    /// looks at it): generated code carries more attributes than code.
+    fn attribute(&mut self, at_line_start: bool) -> Option<()> {
+        let start = self.i;
+        self.i += 1;
+        if self.peek(0) == Some(b'!') {
+            self.i += 1;
+        }
+        if self.peek(0) != Some(b'[') {
+            self.token(false, false);
+            return Some(());
+        }
+        let (mut depth, mut bang) = (0usize, false);
+        loop {
+            match *self.src.get(self.i)? {
+                // `#[doc = include_str!(..)]`: a macro call, which is tagged as a reference.
+                b'!' => bang = true,
+                b'[' | b'(' | b'{' => depth += 1,
+                b']' | b')' | b'}' => {
+                    depth = depth.checked_sub(1)?;
+                    if depth == 0 {
+                        self.i += 1;
+                        break;
+                    }
+                }
+                b'"' => {
+                    self.i += 1;
+                    self.quoted(b'"')?;
+                    continue;
+                }
+                _ => {}
+            }
+            self.i += 1;
+        }
+        self.token(false, false);
+        let rest = &self.src[self.i..];
+        let line_end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+        if !bang && rest[..line_end].iter().all(u8::is_ascii_whitespace) {
+            self.comment(start, at_line_start);
+        }
+        Some(())
     }
 
     fn line_comment(&mut self) {
@@ -743,6 +790,13 @@ mod tests {
         // calls are found later; `if !ready {` is no macro.
         assert_eq!(skipped(Lang::Rust, &src), [format!("{args}\n")]);
         assert!(bodies_mentioning(Lang::Rust, src.as_bytes(), b"call").is_empty());
+    }
+
+    #[test]
+    fn rust_attributes_alone_on_their_lines_join_comment_runs_unless_they_call_macros() {
+        let attrs = "/// Docs.\n#[derive(Debug, Clone)]\n#[doc = \"a ] in a string\"]\n/// More docs.";
+        let src = format!("{attrs}\n#[doc = include_str!(\"README.md\")]\n#[inline] fn f() {{}}\n");
+        assert_eq!(skipped(Lang::Rust, &src), [attrs]);
     }
 
     #[test]
