@@ -52,6 +52,14 @@ impl Document {
         let rope = Rope::from_str(text);
         let mut doc = Document { lang, version, rope, tree: None, errors: Vec::new(), symbols: Vec::new() };
         doc.reparse(extractor);
+        // The first incremental reparse of a fresh tree shares none of its subtrees, so the first
+        // keystroke would find the change by comparing the whole trees (`parser::diff` falls back
+        // to `changed_ranges`): opening pays that reparse instead, once.
+        if let (Some(lang), Some(tree)) = (doc.lang, doc.tree.as_ref()) {
+            if let Ok(again) = extractor.parse_text(lang, &doc.rope, Some(tree)) {
+                doc.tree = Some(again);
+            }
+        }
         doc
     }
 

@@ -322,6 +322,12 @@ impl Extractor {
     }
 }
 
+/// Builds what re-extracting `lang` after an edit needs (its rewritten query compiles in
+/// milliseconds), so that the first keystroke in a newly opened document does not wait for it.
+pub fn prepare_edits(lang: Lang) {
+    roots::plan(lang);
+}
+
 /// The gaps between `ranges` (sorted, disjoint) in `0..len`.
 fn complement(ranges: &[Range<usize>], len: usize) -> Vec<Range<usize>> {
     let mut out = Vec::with_capacity(ranges.len() + 1);

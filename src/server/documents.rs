@@ -4,7 +4,7 @@
 //! editor sent them; the file's symbols in the index are replaced before the handler returns, so
 //! the very next request sees them.
 
-use std::cell::RefCell;
+use std::sync::Mutex;
 
 use tower_lsp_server::ls_types::*;
 
@@ -12,17 +12,17 @@ use super::{proto, Backend};
 use crate::document::{Change, Document};
 use crate::index::{FileUpdate, Origin, Stamp};
 use crate::lang::Lang;
-use crate::parser::Extractor;
+use crate::parser::{self, Extractor};
 use crate::scanner;
 
-thread_local! {
-    /// Parsers for edits made on this runtime thread.
-    static EXTRACTOR: RefCell<Extractor> = RefCell::new(Extractor::new());
-}
+/// Parsers for the edits (made one at a time, in order, whichever runtime thread runs the handler:
+/// one extractor keeps its parsers warm for the next keystroke).
+static EXTRACTOR: Mutex<Option<Extractor>> = Mutex::new(None);
 
-/// Runs `f` with this thread's extractor.
+/// Runs `f` with the edits' extractor.
 pub(super) fn with_extractor<R>(f: impl FnOnce(&mut Extractor) -> R) -> R {
-    EXTRACTOR.with(|e| f(&mut e.borrow_mut()))
+    let mut guard = EXTRACTOR.lock().unwrap_or_else(|p| p.into_inner());
+    f(guard.get_or_insert_with(Extractor::new))
 }
 
 impl Backend {
@@ -30,6 +30,10 @@ impl Backend {
         let item = params.text_document;
         let path = proto::path(&item.uri);
         let lang = path.as_deref().and_then(Lang::from_path).or_else(|| lang_of_id(&item.language_id));
+        if let Some(lang) = lang {
+            // Built once per language and process, off this thread: typing needs it next.
+            tokio::task::spawn_blocking(move || parser::prepare_edits(lang));
+        }
         let doc = with_extractor(|ex| Document::open(&item.text, lang, item.version, ex));
         self.publish(&item.uri, &doc);
         self.docs.insert(item.uri, doc);
