@@ -620,6 +620,9 @@ fn is_identifier_like(node: Node<'_>, source: &[u8]) -> bool {
 pub(crate) struct TagCaptures {
     name: Option<usize>,
     roles: Vec<Option<(Role, SymbolKind)>>,
+    /// Per pattern, the node kind of its `(#not-inside? "kind")` predicate: a match with an
+    /// ancestor of that kind is no tag (C: declarations under an `#if` inside a function body).
+    not_inside: Vec<Option<String>>,
 }
 
 impl TagCaptures {
@@ -644,7 +647,16 @@ impl TagCaptures {
                 }
             })
             .collect();
-        TagCaptures { name, roles }
+        let not_inside = (0..query.pattern_count())
+            .map(|i| {
+                let predicate = query.general_predicates(i).iter().find(|p| p.operator.as_ref() == "not-inside?")?;
+                match predicate.args.first() {
+                    Some(tree_sitter::QueryPredicateArg::String(kind)) => Some(kind.to_string()),
+                    _ => None,
+                }
+            })
+            .collect();
+        TagCaptures { name, roles, not_inside }
     }
 }
 
@@ -681,6 +693,11 @@ impl Tags {
                 }
             }
             let (Some(name_node), Some((node, role, kind))) = (name_node, tag) else { continue };
+            if let Some(outer) = &captures.not_inside[m.pattern_index] {
+                if std::iter::successors(node.parent(), Node::parent).any(|a| a.kind() == outer) {
+                    continue;
+                }
+            }
             let Some(name) = name_text(text, name_node) else { continue };
             let key = (name_node.start_byte(), name_node.end_byte(), role == Role::Reference);
             let pattern = patterns.map_or(m.pattern_index, |p| p[m.pattern_index]);

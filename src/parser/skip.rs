@@ -68,8 +68,8 @@ struct Dialect {
     types: &'static [&'static [u8]],
     /// Words that may stand between a function's `)` and its body (C++ qualifiers).
     qualifiers: &'static [&'static [u8]],
-    /// Preprocessor directives that make a body unsafe to skip (`#define` defines; the C query tags
-    /// declarations under `#if` wherever they are).
+    /// Preprocessor directives that make a body unsafe to skip (`#define` defines; the C query's
+    /// declarations under `#if` are tagged outside bodies only, `#not-inside?`).
     directives: &'static [&'static [u8]],
 }
 
@@ -98,7 +98,7 @@ const C: Dialect = Dialect {
     defs: &[b"typedef"],
     types: &[b"struct", b"union", b"enum"],
     qualifiers: &[],
-    directives: &[b"define", b"if", b"ifdef", b"ifndef", b"elif", b"else", b"elifdef", b"elifndef"],
+    directives: &[b"define"],
 };
 
 const CPP: Dialect = Dialect {
@@ -801,16 +801,14 @@ mod tests {
 
     #[test]
     fn c_skips_bodies_after_a_parameter_list() {
-        let body = long("\n\tstruct foo *p = get(); int n = sizeof(struct foo);\nout:");
+        let body = long("\n\tstruct foo *p = get(); int n = sizeof(struct foo);\n#ifdef X\n\tint a;\n#endif\nout:");
         let src = format!("static int f(int a)\n{{{body}\n}}\nstruct s {{ int a; }};\nint g = {{ 1 }};\n");
         assert_eq!(skipped(Lang::C, &src), [format!("{body}\n")]);
     }
 
     #[test]
     fn c_keeps_bodies_that_define_or_confuse_the_lexer() {
-        for inner in
-            ["\n\tstruct local { int a; } x;", "\n#define X 1", "\n#ifdef X\n\tint a;\n#endif", "\nint g(void)"]
-        {
+        for inner in ["\n\tstruct local { int a; } x;", "\n#define X 1", "\nint g(void)"] {
             let body = long(inner);
             let src = format!("int f(void)\n{{{body}\n}}\n");
             assert!(skipped(Lang::C, &src).is_empty(), "{inner:?}");

@@ -44,7 +44,8 @@
   ]) @definition.function
 
 ; Prototypes and global variables: at file level (inside `#if`s too: header guards), not in bodies,
-; where C++ reads `T x(arg);` as a prototype. (A wildcard child costs half a named one to compile,
+; where C++ reads `T x(arg);` as a prototype (`#not-inside?`, checked by the extractor, drops the
+; matches under a node of that kind: an `#if` inside a function body). (A wildcard child costs half a named one to compile,
 ; and here only declarations and function definitions have these declarators.)
 (translation_unit
   (_
@@ -57,25 +58,29 @@
     declarator: [
       (function_declarator declarator: (identifier) @name)
       (pointer_declarator declarator: (function_declarator declarator: (identifier) @name))
-    ]) @definition.function)
+    ]) @definition.function
+  (#not-inside? "compound_statement"))
 (preproc_ifdef
   (_
     declarator: [
       (function_declarator declarator: (identifier) @name)
       (pointer_declarator declarator: (function_declarator declarator: (identifier) @name))
-    ]) @definition.function)
+    ]) @definition.function
+  (#not-inside? "compound_statement"))
 (preproc_else
   (_
     declarator: [
       (function_declarator declarator: (identifier) @name)
       (pointer_declarator declarator: (function_declarator declarator: (identifier) @name))
-    ]) @definition.function)
+    ]) @definition.function
+  (#not-inside? "compound_statement"))
 (preproc_elif
   (_
     declarator: [
       (function_declarator declarator: (identifier) @name)
       (pointer_declarator declarator: (function_declarator declarator: (identifier) @name))
-    ]) @definition.function)
+    ]) @definition.function
+  (#not-inside? "compound_statement"))
 
 (translation_unit
   (_
@@ -92,7 +97,8 @@
       (init_declarator declarator: [(identifier) @name (pointer_declarator declarator: (identifier) @name) (array_declarator declarator: (identifier) @name)])
       (pointer_declarator declarator: (identifier) @name)
       (array_declarator declarator: (identifier) @name)
-    ] @definition.variable))
+    ] @definition.variable)
+  (#not-inside? "compound_statement"))
 (preproc_ifdef
   (_
     declarator: [
@@ -100,7 +106,8 @@
       (init_declarator declarator: [(identifier) @name (pointer_declarator declarator: (identifier) @name) (array_declarator declarator: (identifier) @name)])
       (pointer_declarator declarator: (identifier) @name)
       (array_declarator declarator: (identifier) @name)
-    ] @definition.variable))
+    ] @definition.variable)
+  (#not-inside? "compound_statement"))
 (preproc_else
   (_
     declarator: [
@@ -108,7 +115,8 @@
       (init_declarator declarator: [(identifier) @name (pointer_declarator declarator: (identifier) @name) (array_declarator declarator: (identifier) @name)])
       (pointer_declarator declarator: (identifier) @name)
       (array_declarator declarator: (identifier) @name)
-    ] @definition.variable))
+    ] @definition.variable)
+  (#not-inside? "compound_statement"))
 (preproc_elif
   (_
     declarator: [
@@ -116,7 +124,8 @@
       (init_declarator declarator: [(identifier) @name (pointer_declarator declarator: (identifier) @name) (array_declarator declarator: (identifier) @name)])
       (pointer_declarator declarator: (identifier) @name)
       (array_declarator declarator: (identifier) @name)
-    ] @definition.variable))
+    ] @definition.variable)
+  (#not-inside? "compound_statement"))
 
 ; --- References ---------------------------------------------------------------------------------
 
