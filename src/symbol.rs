@@ -4,31 +4,77 @@
 //! unit columns, computed once at extraction so that answering never rereads a file. Names are
 //! interned process-wide: a [`Name`] is four bytes. No IO, no LSP types.
 
-use std::sync::LazyLock;
+use std::num::NonZeroU32;
+use std::sync::{LazyLock, Mutex};
 
-use lasso::{Spur, ThreadedRodeo};
+use dashmap::DashMap;
+use rustc_hash::FxBuildHasher;
 use serde::{Deserialize, Serialize};
 
-static INTERNER: LazyLock<ThreadedRodeo<Spur>> = LazyLock::new(ThreadedRodeo::new);
+/// The process-wide interner. Text to name through a sharded map; name to text through an
+/// append-only vector, so that `as_str` (ranking and every answer call it) is an index and a load,
+/// without a lock. The texts live in leaked chunks: names are never freed.
+struct Interner {
+    ids: DashMap<&'static str, Name, FxBuildHasher>,
+    texts: boxcar::Vec<&'static str>,
+    /// New names are added one at a time (a name added twice would get two ids).
+    arena: Mutex<Arena>,
+}
 
-/// An interned symbol name.
+static INTERNER: LazyLock<Interner> = LazyLock::new(|| Interner {
+    ids: DashMap::with_hasher(FxBuildHasher),
+    texts: boxcar::Vec::new(),
+    arena: Mutex::new(Arena { free: &mut [] }),
+});
+
+/// Bytes for name texts, carved from leaked chunks.
+struct Arena {
+    free: &'static mut [u8],
+}
+
+impl Arena {
+    const CHUNK: usize = 64 * 1024;
+
+    fn alloc(&mut self, text: &str) -> &'static str {
+        if text.len() > self.free.len() {
+            self.free = Box::leak(vec![0u8; Self::CHUNK.max(text.len())].into_boxed_slice());
+        }
+        let (head, rest) = std::mem::take(&mut self.free).split_at_mut(text.len());
+        head.copy_from_slice(text.as_bytes());
+        self.free = rest;
+        std::str::from_utf8(head).expect("copied from a str")
+    }
+}
+
+/// An interned symbol name: four bytes (its index among the names, plus one).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Name(Spur);
+pub struct Name(NonZeroU32);
 
 impl Name {
     pub fn new(text: &str) -> Name {
-        Name(INTERNER.get_or_intern(text))
+        if let Some(name) = Name::lookup(text) {
+            return name;
+        }
+        let interner = &*INTERNER;
+        let mut arena = interner.arena.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(name) = Name::lookup(text) {
+            return name;
+        }
+        let text = arena.alloc(text);
+        let index = interner.texts.push(text);
+        let name = Name(NonZeroU32::new(u32::try_from(index + 1).expect("fewer than 4 G names")).expect("index + 1"));
+        interner.ids.insert(text, name);
+        name
     }
 
     /// The name if it was ever interned (a name never seen cannot be in the index).
     pub fn lookup(text: &str) -> Option<Name> {
-        INTERNER.get(text).map(Name)
+        INTERNER.ids.get(text).map(|n| *n)
     }
 
     pub fn as_str(self) -> &'static str {
-        // The interner lives for the whole process, so its strings do too.
-        let rodeo: &'static ThreadedRodeo<Spur> = &INTERNER;
-        rodeo.resolve(&self.0)
+        // Interned before this name existed, and never removed.
+        INTERNER.texts[self.0.get() as usize - 1]
     }
 }
 

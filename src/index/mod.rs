@@ -16,6 +16,7 @@ use std::sync::{Arc, RwLock};
 
 use dashmap::mapref::entry::Entry;
 use dashmap::DashMap;
+use rustc_hash::FxBuildHasher;
 use serde::{Deserialize, Serialize};
 
 use crate::lang::Lang;
@@ -140,10 +141,10 @@ pub struct FileUpdate {
 #[derive(Default)]
 pub struct Index {
     next_id: AtomicU32,
-    ids: DashMap<Arc<Path>, FileId>,
-    files: DashMap<FileId, Arc<FileEntry>>,
+    ids: DashMap<Arc<Path>, FileId, FxBuildHasher>,
+    files: DashMap<FileId, Arc<FileEntry>, FxBuildHasher>,
     /// The files defining each name ever defined (an entry stays, empty, when the last goes).
-    definitions: DashMap<Name, FileIds>,
+    definitions: DashMap<Name, FileIds, FxBuildHasher>,
     /// Every name ever defined, once, with its letter mask: what fuzzy search scans.
     name_table: RwLock<Vec<NameSlot>>,
     symbol_count: AtomicUsize,
