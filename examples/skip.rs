@@ -1,5 +1,5 @@
 //! How much skipping function bodies saves, and whether it changes an answer, on a folder:
-//! `cargo run --release --example skip -- DIR` (every Rust, C and C++ file under DIR).
+//! `cargo run --release --example skip -- DIR` (every Rust, C, C++ and Python file under DIR).
 
 use std::time::Duration;
 

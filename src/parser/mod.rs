@@ -11,6 +11,7 @@
 mod diff;
 mod roots;
 pub mod skip;
+mod skip_python;
 
 use std::ops::{ControlFlow, Range};
 use std::sync::OnceLock;
@@ -302,6 +303,9 @@ impl Extractor {
     /// found by parsing those bodies that mention it, alone. With the references that
     /// `extract_definitions` returned, these are the file's references to `name`.
     pub fn references_in_bodies(&mut self, lang: Lang, source: &[u8], name: &str) -> Result<Vec<Symbol>, ParseError> {
+        if lang == Lang::Python {
+            return self.references_in_python_bodies(source, name);
+        }
         let bodies = skip::bodies_mentioning(lang, source, name.as_bytes());
         if bodies.is_empty() {
             return Ok(Vec::new());
@@ -315,6 +319,32 @@ impl Extractor {
         let tree = tree?;
         let mut refs = self.extract(lang, &tree, source);
         refs.retain(|s| s.role == Role::Reference && s.name.as_str() == name);
+        for s in &mut refs {
+            s.parent = NO_PARENT;
+        }
+        Ok(refs)
+    }
+
+    /// [`Extractor::references_in_bodies`] for Python, whose bodies cannot be parsed alone (they
+    /// are indented lines, not blocks): the whole file is parsed when a skipped body mentions
+    /// `name`, and the references inside those bodies are kept.
+    fn references_in_python_bodies(&mut self, source: &[u8], name: &str) -> Result<Vec<Symbol>, ParseError> {
+        let finder = memchr::memmem::Finder::new(name.as_bytes());
+        let mut bodies = skip::body_ranges(Lang::Python, source);
+        bodies.retain(|r| finder.find(&source[r.clone()]).is_some());
+        if bodies.is_empty() {
+            return Ok(Vec::new());
+        }
+        let bodies = points(source, &bodies);
+        let inside = |s: &Symbol| {
+            let (start, end) = (s.name_range.start, s.name_range.end);
+            bodies.iter().any(|b| {
+                (b.start_point.row, b.start_point.column) <= (start.line as usize, start.col as usize)
+                    && (end.line as usize, end.col as usize) <= (b.end_point.row, b.end_point.column)
+            })
+        };
+        let mut refs = self.extract_source(Lang::Python, source)?;
+        refs.retain(|s| s.role == Role::Reference && s.name.as_str() == name && inside(s));
         for s in &mut refs {
             s.parent = NO_PARENT;
         }

@@ -27,12 +27,16 @@ pub fn body_ranges(lang: Lang, src: &[u8]) -> Vec<Range<usize>> {
 /// Whether [`body_ranges`] may skip bodies of `lang` (whose references are then found by
 /// [`bodies_mentioning`]).
 pub fn skips_bodies(lang: Lang) -> bool {
-    dialect(lang).is_some()
+    dialect(lang).is_some() || lang == Lang::Python
 }
 
 /// The skipped bodies, braces included, whose text contains `word`: where the references to it
-/// that indexing did not see can be.
+/// that indexing did not see can be. Brace languages only (a Python body is no block: see
+/// `Extractor::references_in_bodies`).
 pub fn bodies_mentioning(lang: Lang, src: &[u8], word: &[u8]) -> Vec<Range<usize>> {
+    if dialect(lang).is_none() {
+        return Vec::new();
+    }
     let finder = memchr::memmem::Finder::new(word);
     skipped(lang, src)
         .into_iter()
@@ -52,6 +56,9 @@ fn dialect(lang: Lang) -> Option<&'static Dialect> {
 
 /// Skipped ranges, each a body (`true`) or a comment run.
 fn skipped(lang: Lang, src: &[u8]) -> Vec<(Range<usize>, bool)> {
+    if lang == Lang::Python {
+        return super::skip_python::skipped(src);
+    }
     let Some(dialect) = dialect(lang) else { return Vec::new() };
     Lexer::new(dialect, src).run().unwrap_or_default()
 }
