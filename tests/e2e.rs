@@ -150,6 +150,19 @@ static int caller(int argument)
 }
 ";
 
+const REFS_PY: &str = "def target(x):
+    return x + 1
+
+
+def caller(argument):
+    text = 'target(0) in a string'
+    # target(0) in a comment
+    total = target(argument) + len(text)  # CALL
+    for item in range(3):
+        total += target(item)  # CALL
+    return total
+";
+
 /// The lines marked `CALL`, and the column of `target` on each.
 fn calls(name: &str, text: &str) -> Vec<(String, u64, u64)> {
     let lines = text.lines().enumerate().filter(|(_, l)| l.contains("CALL"));
@@ -158,18 +171,20 @@ fn calls(name: &str, text: &str) -> Vec<(String, u64, u64)> {
 
 #[test]
 fn references_inside_skipped_bodies_are_found_from_disk_as_from_open_documents() {
-    let dir = workspace(&[("src/refs.rs", REFS_RS), ("c/refs.c", REFS_C)]);
+    let dir = workspace(&[("src/refs.rs", REFS_RS), ("c/refs.c", REFS_C), ("py/refs.py", REFS_PY)]);
     let mut server = Server::start(dir.path());
     let (rs, c) = (dir.path().join("src/refs.rs"), dir.path().join("c/refs.c"));
-    let want: Vec<_> = calls("refs.c", REFS_C).into_iter().chain(calls("refs.rs", REFS_RS)).collect();
+    let want: Vec<_> =
+        [calls("refs.c", REFS_C), calls("refs.py", REFS_PY), calls("refs.rs", REFS_RS)].into_iter().flatten().collect();
     let from_disk = server.references(&rs, 0, 7, false);
     assert_eq!(from_disk, want);
-    // With the declaration: `target` is defined three times (two functions and a method).
+    // With the declaration: `target` is defined four times (three functions and a method).
     let with_declarations = server.references(&c, 0, 4, true);
-    assert_eq!(with_declarations.len(), want.len() + 3, "{with_declarations:?}");
+    assert_eq!(with_declarations.len(), want.len() + 4, "{with_declarations:?}");
     // Open documents are parsed whole: the same answer.
     server.open(&rs, "rust", REFS_RS);
     server.open(&c, "c", REFS_C);
+    server.open(&dir.path().join("py/refs.py"), "python", REFS_PY);
     assert_eq!(server.references(&rs, 0, 7, false), want);
     // A name only called inside bodies (defined nowhere) is found too, in files not open.
     let len = dir.path().join("src/len.rs");
@@ -180,7 +195,9 @@ fn references_inside_skipped_bodies_are_found_from_disk_as_from_open_documents()
             && m["params"]["uris"].as_array().is_some_and(|u| u.contains(&json!(len_uri)))
     });
     let lines: Vec<_> = server.references(&rs, 18, 15, false).into_iter().map(|(f, line, _)| (f, line)).collect();
-    let want: Vec<_> = ["len.rs", "refs.rs"].iter().flat_map(|f| [(f.to_string(), 7), (f.to_string(), 18)]).collect();
+    let mut want: Vec<_> =
+        ["len.rs", "refs.rs"].iter().flat_map(|f| [(f.to_string(), 7), (f.to_string(), 18)]).collect();
+    want.insert(2, ("refs.py".to_owned(), 7));
     assert_eq!(lines, want);
     assert_eq!(server.shutdown(), 0);
 }
