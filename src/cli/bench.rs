@@ -174,11 +174,8 @@ fn server_latencies(
         client.request("workspace/symbol", json!({"query": query}))?;
         times.push(t.elapsed());
     }
-    let mut slowest: Vec<(Duration, &String)> = times.iter().copied().zip(&sample.queries).collect();
-    slowest.sort_by_key(|&(t, _)| std::cmp::Reverse(t));
-    let slowest: Vec<String> =
-        slowest.iter().take(5).map(|(t, q)| format!("{q:?} {:.1} ms", t.as_secs_f64() * 1e3)).collect();
-    eprintln!("bench: slowest workspace/symbol queries: {}", slowest.join(", "));
+    let queries: Vec<String> = sample.queries.iter().map(|q| format!("{q:?}")).collect();
+    eprintln!("bench: slowest workspace/symbol queries: {}", slowest(&times, &queries));
     result.workspace_symbol = latency(&mut times);
     times.clear();
     for (path, line, character) in &sample.positions {
@@ -188,11 +185,26 @@ fn server_latencies(
         client.request("textDocument/definition", params)?;
         times.push(t.elapsed());
     }
+    let positions: Vec<String> = sample
+        .positions
+        .iter()
+        .map(|(path, line, col)| format!("{}:{}:{}", path.display(), line + 1, col + 1))
+        .collect();
+    eprintln!("bench: slowest definitions: {}", slowest(&times, &positions));
     result.definition = latency(&mut times);
     result.did_change = typing_latency(&mut client)?;
     result.server_peak_rss_mb = peak_rss_mb(client.pid()).unwrap_or(f64::NAN);
     client.shutdown()?;
     Ok(())
+}
+
+/// The five slowest of `times`, each with its label.
+fn slowest(times: &[Duration], labels: &[String]) -> String {
+    let mut slowest: Vec<(Duration, &String)> = times.iter().copied().zip(labels).collect();
+    slowest.sort_by_key(|&(t, _)| std::cmp::Reverse(t));
+    let slowest: Vec<String> =
+        slowest.iter().take(5).map(|(t, l)| format!("{l} {:.1} ms", t.as_secs_f64() * 1e3)).collect();
+    slowest.join(", ")
 }
 
 /// didChange-to-visible: rename a function in a 10,000-line file and ask for the new name at once.
