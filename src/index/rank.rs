@@ -191,7 +191,10 @@ fn best_fuzzy(atom: &Atom, names: &[&'static str], folded: &[u8], n: usize) -> V
         first_n(scored, n)
     };
     const PER_THREAD: usize = 4096;
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(names.len() / PER_THREAD).max(1);
+    // Asked once: the answer comes from reading cgroup files.
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    let cores = *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let threads = cores.min(names.len() / PER_THREAD).max(1);
     let scored = if threads == 1 {
         best_of(names)
     } else {
