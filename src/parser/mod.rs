@@ -283,20 +283,28 @@ impl Extractor {
 
     /// Parses and extracts a file for the index, leaving out the function bodies that hold no
     /// definition (`skip`): the same definitions as [`Extractor::extract_source`], and the same
-    /// references outside the skipped bodies. Returns whether any body was skipped.
-    pub fn extract_definitions(&mut self, lang: Lang, source: &[u8]) -> Result<(Vec<Symbol>, bool), ParseError> {
+    /// references outside the skipped bodies.
+    pub fn extract_definitions(&mut self, lang: Lang, source: &[u8]) -> Result<Vec<Symbol>, ParseError> {
         let skipped = skip::body_ranges(lang, source);
         if skipped.is_empty() {
-            return Ok((self.extract_source(lang, source)?, false));
+            return self.extract_source(lang, source);
         }
-        let included = points(source, &complement(&skipped, source.len()));
-        if self.parser(lang)?.set_included_ranges(&included).is_err() {
-            return Ok((self.extract_source(lang, source)?, false));
+        match self.parse_within(lang, source, &complement(&skipped, source.len()))? {
+            Some(tree) => Ok(self.extract(lang, &tree, source)),
+            None => self.extract_source(lang, source),
+        }
+    }
+
+    /// Parses only the byte `ranges` (sorted, disjoint) of `source`; `None` when the parser
+    /// refuses the ranges. The parser is left reading whole documents again.
+    fn parse_within(&mut self, lang: Lang, source: &[u8], ranges: &[Range<usize>]) -> Result<Option<Tree>, ParseError> {
+        if self.parser(lang)?.set_included_ranges(&points(source, ranges)).is_err() {
+            return Ok(None);
         }
         let tree = self.parse(lang, source, None);
-        // Back to whole documents for the next file (an empty list means everything).
+        // An empty list means everything.
         self.parser(lang)?.set_included_ranges(&[]).expect("the empty range list is valid");
-        Ok((self.extract(lang, &tree?, source), true))
+        tree.map(Some)
     }
 
     /// The references to `name` inside the bodies that [`Extractor::extract_definitions`] skipped,
@@ -311,12 +319,7 @@ impl Extractor {
             return Ok(Vec::new());
         }
         // A block alone is a statement at the top of every grammar here: it parses as it did inside.
-        if self.parser(lang)?.set_included_ranges(&points(source, &bodies)).is_err() {
-            return Ok(Vec::new());
-        }
-        let tree = self.parse(lang, source, None);
-        self.parser(lang)?.set_included_ranges(&[]).expect("the empty range list is valid");
-        let tree = tree?;
+        let Some(tree) = self.parse_within(lang, source, &bodies)? else { return Ok(Vec::new()) };
         let mut refs = self.extract(lang, &tree, source);
         refs.retain(|s| s.role == Role::Reference && s.name.as_str() == name);
         for s in &mut refs {

@@ -710,7 +710,7 @@ pub fn compare(extractor: &mut Extractor, lang: Lang, src: &[u8]) -> Result<Comp
     let whole = extractor.extract(lang, &tree, src);
     let whole_time = t.elapsed();
     let t = Instant::now();
-    let (fast, _) = extractor.extract_definitions(lang, src)?;
+    let fast = extractor.extract_definitions(lang, src)?;
     let skipping = t.elapsed();
     // Parents are indexes, which the references in between shift: compare containers by name.
     let definitions = |symbols: &[Symbol]| -> Vec<(Symbol, Option<Name>)> {

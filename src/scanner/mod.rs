@@ -410,7 +410,7 @@ fn index_bytes(
     if is_binary(bytes) {
         return Err(Skip::Binary(path.to_path_buf()));
     }
-    let (symbols, _) = extractor.extract_definitions(lang, bytes).map_err(|e| Skip::Parse(path.to_path_buf(), e))?;
+    let symbols = extractor.extract_definitions(lang, bytes).map_err(|e| Skip::Parse(path.to_path_buf(), e))?;
     let stamp = Stamp { size: bytes.len() as u64, mtime_ns, hash: *blake3::hash(bytes).as_bytes() };
     Ok(IndexedFile { path: path.to_path_buf(), lang, symbols: Symbols::from(symbols), stamp })
 }

@@ -39,6 +39,16 @@ pub const COMMAND_REINDEX: &str = "symdex.reindex";
 /// Every indexed symbol, sorted (for tests and debugging; small workspaces only).
 pub const COMMAND_DUMP: &str = "symdex.dump";
 
+/// Runs `f` on the blocking pool, off the async threads; a panic there becomes an internal error.
+/// Dropping the returned future (a cancelled request) discards the answer.
+async fn off_thread<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> Result<R> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| {
+        let mut error = Error::internal_error();
+        error.message = e.to_string().into();
+        error
+    })
+}
+
 /// Runs the server on stdin/stdout until `exit`.
 pub async fn run_stdio(config: Config) {
     let stdin = framing::sanitize(tokio::io::stdin());

@@ -8,7 +8,7 @@ use tower_lsp_server::jsonrpc::{Error, Result};
 use tower_lsp_server::ls_types::*;
 
 use super::documents::with_extractor;
-use super::{proto, Backend};
+use super::{off_thread, proto, Backend};
 use crate::document::{self, Encoding};
 use crate::index::{DefinitionQuery, FileEntry, Index, Origin, SymbolRef, Symbols};
 use crate::lang::Lang;
@@ -98,19 +98,14 @@ impl Backend {
         // cancelled (this future dropped).
         let cancel = CancelToken::new();
         let _stop = StopOnDrop(cancel.clone());
-        let hits = tokio::task::spawn_blocking(move || {
+        let hits = off_thread(move || {
             let mut hits = references(&index, &query.name, max_file_size, workers, &cancel);
             if include_declaration {
                 hits.extend(index.definitions_of(&query.name));
             }
             hits
         })
-        .await
-        .map_err(|e| {
-            let mut error = Error::internal_error();
-            error.message = e.to_string().into();
-            error
-        })?;
+        .await?;
         Ok(Some(self.locations(&hits)))
     }
 

@@ -3,7 +3,7 @@
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::*;
 
-use super::{navigation, proto, Backend};
+use super::{navigation, off_thread, proto, Backend};
 use crate::index::SearchQuery;
 use crate::symbol::{Role, Symbol};
 
@@ -17,11 +17,7 @@ impl Backend {
         let encoding = self.encoding();
         // Ranking can touch many names: run it off the async threads. Dropping this future (a
         // cancelled request) discards the answer.
-        let hits = tokio::task::spawn_blocking(move || index.search(&query)).await.map_err(|e| {
-            let mut error = tower_lsp_server::jsonrpc::Error::internal_error();
-            error.message = e.to_string().into();
-            error
-        })?;
+        let hits = off_thread(move || index.search(&query)).await?;
         let symbols = hits
             .iter()
             .filter_map(|hit| {

@@ -150,7 +150,10 @@ impl Server {
             .as_array()
             .map(|a| {
                 a.iter()
-                    .map(|l| (file_line(l).0, file_line(l).1, l["range"]["start"]["character"].as_u64().unwrap()))
+                    .map(|l| {
+                        let (file, line) = file_line(l);
+                        (file, line, l["range"]["start"]["character"].as_u64().unwrap())
+                    })
                     .collect()
             })
             .unwrap_or_default();
