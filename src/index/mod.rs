@@ -7,6 +7,7 @@
 //! map, and an update holds only its own file's entry while it edits the name indexes, so readers
 //! and writers of different files never wait on each other for long.
 
+mod names;
 mod packed;
 mod rank;
 
@@ -22,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use crate::lang::Lang;
 use crate::symbol::{Name, Role, Symbol};
 
+pub use names::{char_mask, word_start_mask};
 pub use packed::Symbols;
 pub use rank::{is_vendored, DefinitionQuery, SearchQuery};
 
@@ -145,84 +147,9 @@ pub struct Index {
     files: DashMap<FileId, Arc<FileEntry>, FxBuildHasher>,
     /// The files defining each name ever defined (an entry stays, empty, when the last goes).
     definitions: DashMap<Name, FileIds, FxBuildHasher>,
-    /// Every name ever defined, once, with its letter mask: what fuzzy search scans.
-    name_table: RwLock<Vec<NameSlot>>,
+    /// Every name ever defined, once: what fuzzy search looks through.
+    name_table: RwLock<names::NameTable>,
     symbol_count: AtomicUsize,
-}
-
-#[derive(Clone, Copy)]
-struct NameSlot {
-    mask: u64,
-    /// [`word_start_mask`] of the name.
-    starts: u64,
-    /// The interned text (it lives as long as the process), inline so a scan never asks the
-    /// interner.
-    text: &'static str,
-}
-
-/// A bit per letter, digit and `_` present in `text` (case-folded): a name can match a fuzzy query
-/// only if its mask includes the query's.
-pub fn char_mask(text: &str) -> u64 {
-    text.bytes().fold(0, |mask, b| mask | char_bit(b))
-}
-
-/// The bit of an ASCII letter (case-folded), digit, `_`, `$` or `-` in a [`char_mask`]; 0 for others.
-fn char_bit(b: u8) -> u64 {
-    let bit = match b.to_ascii_lowercase() {
-        c @ b'a'..=b'z' => c - b'a',
-        c @ b'0'..=b'9' => 26 + c - b'0',
-        b'_' => 36,
-        b'$' => 37,
-        b'-' => 38,
-        _ => return 0,
-    };
-    1 << bit
-}
-
-/// The [`char_mask`] of the characters of `text` that begin a word: the first, a letter or digit
-/// after a separator, an uppercase letter after a lowercase one or a digit or before a lowercase
-/// one (`Server` in `HTTPServer`), a digit after a letter. A fuzzy match must begin at a word start (as camel-hump and editor symbol
-/// pickers do): a query starting in the middle of a word is noise on a large index.
-pub fn word_start_mask(text: &str) -> u64 {
-    word_starts(text).fold(0, |mask, i| mask | char_bit(text.as_bytes()[i]))
-}
-
-/// Byte offsets in `text` where a word begins (see [`word_start_mask`]).
-pub(crate) fn word_starts(text: &str) -> impl Iterator<Item = usize> + '_ {
-    let bytes = text.as_bytes();
-    (0..bytes.len()).filter(move |&i| {
-        let b = bytes[i];
-        i == 0 || {
-            let p = bytes[i - 1];
-            b.is_ascii_alphanumeric() && !p.is_ascii_alphanumeric()
-                || b.is_ascii_uppercase()
-                    && (!p.is_ascii_uppercase() || bytes.get(i + 1).is_some_and(u8::is_ascii_lowercase))
-                || b.is_ascii_digit() && p.is_ascii_alphabetic()
-        }
-    })
-}
-
-/// Whether `query` (ASCII-lowercased, without spaces) is a subsequence of `name` ignoring ASCII
-/// case, starting at a word start: the condition a fuzzy match must meet. Non-ASCII text is left
-/// to the fuzzy matcher (its normalisation may match letters this test cannot).
-fn may_match(name: &str, query: &[u8]) -> bool {
-    let Some((&first, rest)) = query.split_first() else { return true };
-    if !query.is_ascii() || !name.is_ascii() {
-        return true;
-    }
-    let bytes = name.as_bytes();
-    let Some(start) = word_starts(name).find(|&i| bytes[i].to_ascii_lowercase() == first) else { return false };
-    let mut wanted = rest.iter().peekable();
-    for b in &bytes[start + 1..] {
-        match wanted.peek() {
-            None => return true,
-            Some(&&w) if b.to_ascii_lowercase() == w => {
-                wanted.next();
-            }
-            Some(_) => {}
-        }
-    }
-    wanted.peek().is_none()
 }
 
 impl Index {
@@ -361,17 +288,13 @@ impl Index {
     }
 
     /// Visits every name ever defined that holds all the letters of `query` ([`char_mask`]) and
-    /// has a word starting with its first letter ([`word_start_mask`]), for the fuzzy matcher.
+    /// has a word starting with its first letter ([`word_start_mask`]), for the fuzzy matcher;
+    /// with `words`, only those that may match on word starts (see [`names::NameTable`]).
     /// Names no longer defined are visited too; the caller's lookup drops them.
-    fn candidate_names(&self, query: &str, mut visit: impl FnMut(&'static str)) {
-        let mask = char_mask(query);
-        let first = query.bytes().next().map_or(0, char_bit);
+    /// Visits `(text, name)` in the `part`-th of `parts` equal parts of the table.
+    fn candidate_names(&self, query: &str, words: bool, part: (usize, usize), visit: impl FnMut(&[u8], Name)) {
         let table = self.name_table.read().unwrap_or_else(|p| p.into_inner());
-        for slot in table.iter() {
-            if slot.mask & mask == mask && slot.starts & first == first {
-                visit(slot.text);
-            }
-        }
+        table.candidates(query, words, part, visit);
     }
 
     fn reindex_names(&self, id: FileId, old: Option<&FileEntry>, new: Option<&FileEntry>) {
@@ -403,13 +326,13 @@ impl Index {
                 }
                 Entry::Vacant(slot) => {
                     slot.insert(FileIds::from_slice(&[id]));
-                    let text = name.as_str();
-                    first_seen.push(NameSlot { mask: char_mask(text), starts: word_start_mask(text), text });
+                    first_seen.push(*name);
                 }
             }
         }
         if !first_seen.is_empty() {
-            self.name_table.write().unwrap_or_else(|p| p.into_inner()).extend(first_seen);
+            let mut table = self.name_table.write().unwrap_or_else(|p| p.into_inner());
+            first_seen.into_iter().for_each(|name| table.push(name));
         }
         let old_count = old.map_or(0, |f| f.symbols.len());
         let new_count = new.map_or(0, |f| f.symbols.len());

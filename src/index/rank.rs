@@ -1,11 +1,13 @@
 //! Ranking: fuzzy workspace-symbol search and definition resolution, pure functions over the index.
 
 use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::path::{Component, Path, PathBuf};
 
 use nucleo_matcher::pattern::{Atom, AtomKind, CaseMatching, Normalization};
 use nucleo_matcher::{Config, Matcher, Utf32Str};
 
+use super::names::{self, Fit, FitQuery};
 use super::{Index, SymbolRef};
 use crate::symbol::{Name, Role};
 
@@ -78,29 +80,46 @@ enum Tier {
     ExactIgnoreCase,
     Prefix,
     PrefixIgnoreCase,
+    /// Every query character begins a word of the name or follows the one before ([`Fit::Words`]).
+    Words,
     Fuzzy,
 }
 
 pub(super) fn search(index: &Index, query: &SearchQuery) -> Vec<SymbolRef> {
+    search_within(index, query, SCORE_BUDGET)
+}
+
+/// [`search`], scoring at most `budget` scattered fuzzy candidates.
+fn search_within(index: &Index, query: &SearchQuery, budget: usize) -> Vec<SymbolRef> {
     let limit = query.limit.max(1);
     let text = query.text.trim();
     if text.is_empty() {
         return browse(index, limit);
     }
-    // Names are ranked by tier first and each defined name yields at least one hit, so fuzzy names
-    // are scored only when the exact and prefix tiers hold fewer than `limit` names; a cheap
-    // subsequence test rejects most names before the scorer sees them.
+    // Names are ranked by tier first and each defined name yields at least one hit, so a tier's
+    // names are scored only when the tiers before it hold fewer than `limit` names; a cheap look
+    // at each name ([`names::fit`]) rejects most before the scorer sees them.
     let keep = limit.saturating_mul(4).max(64);
     let started = std::time::Instant::now();
     let folded: Vec<u8> = text.bytes().filter(|&b| b != b' ').map(|b| b.to_ascii_lowercase()).collect();
-    let mut strong: Vec<(Tier, &'static str)> = Vec::new();
-    let mut fuzzy: Vec<&'static str> = Vec::new();
-    index.candidate_names(text, |candidate| match strong_tier(candidate, text) {
-        Some(tier) => strong.push((tier, candidate)),
-        None => fuzzy.push(candidate),
+    let query_fit = FitQuery::new(&folded);
+    // First the names that may match on word starts: the strong tiers and [`Tier::Words`].
+    let parts = threads_for(index.name_count() / 8);
+    let fitting: Vec<(Tier, &'static str)> = on_threads(parts, |part| {
+        let mut found = Vec::new();
+        index.candidate_names(text, true, (part, parts), |candidate, name| {
+            match strong_tier(candidate, text.as_bytes()) {
+                Some(tier) => found.push((tier, name.as_str())),
+                None if query_fit.fit(candidate) == Some(Fit::Words) => found.push((Tier::Words, name.as_str())),
+                None => {}
+            }
+        });
+        found
     });
+    let (words, strong): (Vec<_>, Vec<_>) = fitting.into_iter().partition(|(tier, _)| *tier == Tier::Words);
+    let words: Vec<&'static str> = words.into_iter().map(|(_, name)| name).collect();
     let scanned = started.elapsed();
-    let (strong_count, fuzzy_count) = (strong.len(), fuzzy.len());
+    let (strong_count, words_count) = (strong.len(), words.len());
     let mut matcher = Matcher::new(Config::DEFAULT);
     let atom = Atom::new(text, CaseMatching::Smart, Normalization::Smart, AtomKind::Fuzzy, true);
     let mut buf = Vec::new();
@@ -108,7 +127,23 @@ pub(super) fn search(index: &Index, query: &SearchQuery) -> Vec<SymbolRef> {
     let mut names: Vec<(Tier, Reverse<u16>, &'static str)> =
         strong.into_iter().map(|(tier, name)| (tier, Reverse(score(name).unwrap_or(u16::MAX)), name)).collect();
     if names.len() < limit {
-        names.extend(best_fuzzy(&atom, &fuzzy, &folded, keep));
+        names.extend(score_all(&atom, &words, Tier::Words));
+    }
+    // Then, when those are too few, the scattered matches among all the candidates.
+    let mut scattered = 0;
+    if names.len() < limit {
+        let parts = threads_for(index.name_count());
+        let bounded: Vec<(Reverse<u16>, usize, Name)> = on_threads(parts, |part| {
+            let mut found = Vec::new();
+            index.candidate_names(text, false, (part, parts), |candidate, name| {
+                if query_fit.fit(candidate) == Some(Fit::Scattered) {
+                    found.push((Reverse(bound(candidate, &folded)), candidate.len(), name));
+                }
+            });
+            found
+        });
+        scattered = bounded.len();
+        names.extend(best_scattered(&atom, bounded, keep, budget));
     }
     let scored = started.elapsed();
     // Keep the best names (a few times the limit, since one name can have many definitions and
@@ -147,7 +182,9 @@ pub(super) fn search(index: &Index, query: &SearchQuery) -> Vec<SymbolRef> {
         query = text,
         names = index.name_count(),
         strong = strong_count,
-        fuzzy = fuzzy_count,
+        words = words_count,
+        scattered,
+
         ?scanned,
         ?scored,
         total = ?started.elapsed(),
@@ -157,64 +194,107 @@ pub(super) fn search(index: &Index, query: &SearchQuery) -> Vec<SymbolRef> {
 }
 
 /// How `candidate` matches `text` if as well as a prefix; `None` leaves it to fuzzy matching.
-fn strong_tier(candidate: &str, text: &str) -> Option<Tier> {
+fn strong_tier(candidate: &[u8], text: &[u8]) -> Option<Tier> {
     if candidate == text {
         Some(Tier::Exact)
     } else if candidate.len() == text.len() && candidate.eq_ignore_ascii_case(text) {
         Some(Tier::ExactIgnoreCase)
     } else if candidate.starts_with(text) {
         Some(Tier::Prefix)
-    } else if candidate.len() > text.len()
-        && candidate.is_char_boundary(text.len())
-        && candidate[..text.len()].eq_ignore_ascii_case(text)
-    {
+    } else if candidate.len() > text.len() && candidate[..text.len()].eq_ignore_ascii_case(text) {
         Some(Tier::PrefixIgnoreCase)
     } else {
         None
     }
 }
 
-/// The `n` best fuzzy matches among `names` (ranked as [`search`] ranks names): each name passing
-/// [`super::may_match`] is scored by the matcher. Large candidate sets are split across the cores.
-fn best_fuzzy(atom: &Atom, names: &[&'static str], folded: &[u8], n: usize) -> Vec<(Tier, Reverse<u16>, &'static str)> {
-    let best_of = |names: &[&'static str]| {
-        let mut matcher = Matcher::new(Config::DEFAULT);
-        let mut buf = Vec::new();
-        let scored: Vec<(Tier, Reverse<u16>, usize, &'static str)> = names
-            .iter()
-            .filter(|name| super::may_match(name, folded))
-            .filter_map(|&name| {
-                let score = atom.score(Utf32Str::new(name, &mut buf), &mut matcher)?;
-                Some((Tier::Fuzzy, Reverse(score), name.len(), name))
-            })
-            .collect();
-        first_n(scored, n)
-    };
-    const PER_THREAD: usize = 4096;
+/// At most this many scattered fuzzy candidates are scored for a query: on millions of names a
+/// short query has hundreds of thousands and scoring them all takes far longer than a keystroke.
+/// They are scored tightest first (by [`names::score_bound`]), and scoring stops early, with the
+/// exact answer, once no unscored candidate's bound reaches the kept names; only when the budget
+/// runs out first is the answer the best of the tightest candidates.
+const SCORE_BUDGET: usize = 4096;
+
+/// Candidates per thread above which work is split across the cores.
+const PER_THREAD: usize = 8192;
+
+/// How many threads `items` items of work justify.
+fn threads_for(items: usize) -> usize {
     // Asked once: the answer comes from reading cgroup files.
     static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     let cores = *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let threads = cores.min(names.len() / PER_THREAD).max(1);
-    let scored = if threads == 1 {
-        best_of(names)
-    } else {
-        let chunk = names.len().div_ceil(threads);
-        let parts: Vec<_> = std::thread::scope(|s| {
-            let workers: Vec<_> = names.chunks(chunk).map(|part| s.spawn(move || best_of(part))).collect();
-            workers.into_iter().flat_map(|w| w.join().unwrap_or_default()).collect()
-        });
-        first_n(parts, n)
-    };
-    scored.into_iter().map(|(tier, score, _, name)| (tier, score, name)).collect()
+    cores.min(items / PER_THREAD).max(1)
 }
 
-/// The `n` smallest items, unordered.
-fn first_n<T: Ord>(mut items: Vec<T>, n: usize) -> Vec<T> {
-    if items.len() > n {
-        items.select_nth_unstable(n);
-        items.truncate(n);
+/// Runs `work(part)` for each of `parts` parts, on a thread each when more than one.
+fn on_threads<R: Send>(parts: usize, work: impl Fn(usize) -> Vec<R> + Sync) -> Vec<R> {
+    if parts <= 1 {
+        return work(0);
     }
-    items
+    let work = &work;
+    std::thread::scope(|s| {
+        let workers: Vec<_> = (0..parts).map(|part| s.spawn(move || work(part))).collect();
+        workers.into_iter().flat_map(|w| w.join().unwrap_or_default()).collect()
+    })
+}
+
+/// Every name of `names` the matcher accepts, scored, in `tier`.
+fn score_all(atom: &Atom, names: &[&'static str], tier: Tier) -> Vec<(Tier, Reverse<u16>, &'static str)> {
+    let parts = threads_for(names.len());
+    let chunk = names.len().div_ceil(parts);
+    on_threads(parts, |part| {
+        let mut matcher = Matcher::new(Config::DEFAULT);
+        let mut buf = Vec::new();
+        names
+            .iter()
+            .skip(part * chunk)
+            .take(chunk)
+            .filter_map(|&name| Some((tier, Reverse(atom.score(Utf32Str::new(name, &mut buf), &mut matcher)?), name)))
+            .collect()
+    })
+}
+
+/// The `n` best scattered matches (ranked as [`search`] ranks names) among `bounded` (each with
+/// its score bound and length), scoring at most `budget`, tightest first (see [`SCORE_BUDGET`]).
+fn best_scattered(
+    atom: &Atom,
+    mut bounded: Vec<(Reverse<u16>, usize, Name)>,
+    n: usize,
+    budget: usize,
+) -> Vec<(Tier, Reverse<u16>, &'static str)> {
+    if bounded.len() > budget {
+        bounded.select_nth_unstable(budget);
+        bounded.truncate(budget);
+    }
+    bounded.sort_unstable();
+    let mut matcher = Matcher::new(Config::DEFAULT);
+    let mut buf = Vec::new();
+    // The kept names, worst on top.
+    let mut kept: BinaryHeap<(Reverse<u16>, usize, &'static str)> = BinaryHeap::with_capacity(n + 1);
+    for &(Reverse(bound), len, name) in &bounded {
+        // Sorted by bound: once the next bound is below the worst kept score, no name left can
+        // be kept.
+        if kept.len() >= n && kept.peek().is_some_and(|&(Reverse(worst), _, _)| bound < worst) {
+            break;
+        }
+        let name = name.as_str();
+        if let Some(score) = atom.score(Utf32Str::new(name, &mut buf), &mut matcher) {
+            kept.push((Reverse(score), len, name));
+            if kept.len() > n {
+                kept.pop();
+            }
+        }
+    }
+    kept.into_iter().map(|(score, _, name)| (Tier::Fuzzy, score, name)).collect()
+}
+
+/// [`names::score_bound`], or no bound for text it cannot judge.
+fn bound(name: &[u8], folded: &[u8]) -> u16 {
+    if name.is_ascii() && folded.is_ascii() && !folded.is_empty() {
+        names::score_bound(name, folded)
+    } else {
+        u16::MAX
+    }
 }
 
 /// The answer to an empty query: a bounded list of the workspace's own top-level declarations.
@@ -346,12 +426,12 @@ mod tests {
         for file in index.files() {
             for (i, s) in file.symbols.iter().enumerate().filter(|(_, s)| s.is_definition()) {
                 let name = s.name.as_str();
-                let tier = match strong_tier(name, text) {
+                let tier = match strong_tier(name.as_bytes(), text.as_bytes()) {
                     Some(tier) => tier,
                     None => {
                         // A fuzzy match starts at a word start (checked by brute force).
                         let bytes = name.as_bytes();
-                        let admissible = crate::index::word_starts(name).any(|w| {
+                        let admissible = names::word_starts(name).any(|w| {
                             bytes[w].to_ascii_lowercase() == folded[0] && {
                                 let mut rest = folded[1..].iter().peekable();
                                 for b in &bytes[w + 1..] {
@@ -365,17 +445,35 @@ mod tests {
                         if !admissible {
                             continue;
                         }
-                        Tier::Fuzzy
+                        let fits_words = bytes.len() <= 64 && folded.len() <= 32 && bytes.is_ascii();
+                        if fits_words && on_words(bytes, &folded, None) {
+                            Tier::Words
+                        } else {
+                            Tier::Fuzzy
+                        }
                     }
                 };
                 // A prefix match the case-sensitive scorer rejects ("MAP" for "Map") still counts.
                 let score = atom.score(Utf32Str::new(name, &mut buf), &mut matcher);
-                let Some(score) = score.or((tier != Tier::Fuzzy).then_some(u16::MAX)) else { continue };
+                let Some(score) = score.or((tier < Tier::Words).then_some(u16::MAX)) else { continue };
                 hits.push(((tier, file.vendored, Reverse(score), name.len(), name), file.path.to_path_buf(), i));
             }
         }
         hits.sort();
         hits.into_iter().take(limit).map(|(_, path, i)| (path, i)).collect()
+    }
+
+    /// Whether `query` matches in `name` each character at a word start or right after the one
+    /// before, the first at a word start, after position `after` (brute force).
+    fn on_words(name: &[u8], query: &[u8], after: Option<usize>) -> bool {
+        let Some((&q, rest)) = query.split_first() else { return true };
+        let text = std::str::from_utf8(name).unwrap();
+        let starts: Vec<usize> = names::word_starts(text).collect();
+        (after.map_or(0, |a| a + 1)..name.len()).any(|p| {
+            name[p].to_ascii_lowercase() == q
+                && (starts.contains(&p) || after.is_some_and(|a| p == a + 1))
+                && on_words(name, rest, Some(p))
+        })
     }
 
     /// An index of `files` files with up to `per_file` symbols named from `names` random names.
@@ -429,11 +527,11 @@ mod tests {
     fn assert_same_as_reference(index: &Index, queries: &[String], limits: &[usize]) {
         for query in queries {
             for &limit in limits {
-                let got: Vec<(PathBuf, usize)> = index
-                    .search(&SearchQuery { text: query.clone(), limit })
-                    .into_iter()
-                    .map(|hit| (hit.file.path.to_path_buf(), hit.index))
-                    .collect();
+                let got: Vec<(PathBuf, usize)> =
+                    search_within(index, &SearchQuery { text: query.clone(), limit }, usize::MAX)
+                        .into_iter()
+                        .map(|hit| (hit.file.path.to_path_buf(), hit.index))
+                        .collect();
                 assert_eq!(got, reference(index, query.trim(), limit), "query {query:?} limit {limit}");
             }
         }
@@ -449,6 +547,27 @@ mod tests {
         let (index, names) = random_index(&mut rng, 30_000, 600, 80);
         let queries = random_queries(&mut rng, &names, 6);
         assert_same_as_reference(&index, &queries, &[5, 128]);
+    }
+
+    #[test]
+    fn the_score_bound_is_never_below_the_score() {
+        let mut rng = fastrand::Rng::with_seed(5);
+        let (_, names) = random_index(&mut rng, 2000, 1, 2);
+        let queries = random_queries(&mut rng, &names, 400);
+        let mut matcher = Matcher::new(Config::DEFAULT);
+        let mut buf = Vec::new();
+        let mut scored = 0;
+        for query in &queries {
+            let atom = Atom::new(query, CaseMatching::Smart, Normalization::Smart, AtomKind::Fuzzy, true);
+            let folded: Vec<u8> = query.bytes().map(|b| b.to_ascii_lowercase()).collect();
+            for name in &names {
+                if let Some(score) = atom.score(Utf32Str::new(name, &mut buf), &mut matcher) {
+                    scored += 1;
+                    assert!(score <= bound(name.as_bytes(), &folded), "{query:?} in {name:?}: {score}");
+                }
+            }
+        }
+        assert!(scored > 10_000, "{scored}");
     }
 
     #[test]

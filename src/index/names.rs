@@ -1,0 +1,388 @@
+//! The table of every name ever defined, laid out for fuzzy search: one bit set per character
+//! ("the names holding a `c`") and one per word-start character ("the names with a word beginning
+//! with `c`"), each a bit per name. Finding the names that hold all of a query's characters and
+//! start a word with its first is an AND of a few bit sets, reading a bit per name per query
+//! character instead of a record per name: on the kernel's millions of names that is a few
+//! hundred kilobytes per query instead of tens of megabytes.
+
+use crate::symbol::Name;
+
+/// Characters with a bit: ASCII letters (case-folded), digits, `_`, `$`, `-`.
+const CHARS: usize = 39;
+
+/// The bit of an ASCII letter (case-folded), digit, `_`, `$` or `-`; `None` for others (which
+/// then constrain nothing: the fuzzy matcher decides).
+pub(super) fn char_index(b: u8) -> Option<usize> {
+    Some(match b.to_ascii_lowercase() {
+        c @ b'a'..=b'z' => usize::from(c - b'a'),
+        c @ b'0'..=b'9' => 26 + usize::from(c - b'0'),
+        b'_' => 36,
+        b'$' => 37,
+        b'-' => 38,
+        _ => return None,
+    })
+}
+
+/// A bit per letter, digit and `_` present in `text` (case-folded).
+pub fn char_mask(text: &str) -> u64 {
+    text.bytes().filter_map(char_index).fold(0, |mask, i| mask | 1 << i)
+}
+
+/// The [`char_mask`] of the characters of `text` that begin a word (see [`word_starts`]).
+pub fn word_start_mask(text: &str) -> u64 {
+    word_starts(text).filter_map(|i| char_index(text.as_bytes()[i])).fold(0, |mask, i| mask | 1 << i)
+}
+
+/// Byte offsets in `text` where a word begins: the first, a letter or digit after a separator, an
+/// uppercase letter after a lowercase one or a digit or before a lowercase one (`Server` in
+/// `HTTPServer`), a digit after a letter. A fuzzy match must begin at a word start (as camel-hump
+/// and editor symbol pickers do): a query starting in the middle of a word is noise on a large
+/// index.
+pub(crate) fn word_starts(text: &str) -> impl Iterator<Item = usize> + '_ {
+    let bytes = text.as_bytes();
+    (0..bytes.len()).filter(move |&i| is_word_start(bytes, i))
+}
+
+fn is_word_start(bytes: &[u8], i: usize) -> bool {
+    let b = bytes[i];
+    i == 0 || {
+        let p = bytes[i - 1];
+        b.is_ascii_alphanumeric() && !p.is_ascii_alphanumeric()
+            || b.is_ascii_uppercase()
+                && (!p.is_ascii_uppercase() || bytes.get(i + 1).is_some_and(u8::is_ascii_lowercase))
+            || b.is_ascii_digit() && p.is_ascii_alphabetic()
+    }
+}
+
+/// How a query's characters fall in a name that can match it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Fit {
+    /// Every query character begins a word or follows the one matched before it (`cet` in
+    /// `create_event_target`, `CertTrust`, `cetera`): what people type to find a name.
+    Words,
+    /// Only as a scattered subsequence (`cet` in `collect`).
+    Scattered,
+}
+
+/// A query prepared for [`FitQuery::fit`]: ASCII-lowercased, without spaces.
+pub(super) struct FitQuery<'q> {
+    query: &'q [u8],
+    /// `slot[b]`: the number of byte `b` (either ASCII case) among the query's distinct
+    /// characters, or `NONE`.
+    slot: [u8; 256],
+    /// `ids[k]`: the number of query character `k` among the distinct characters.
+    ids: Vec<u8>,
+}
+
+const NONE: u8 = u8::MAX;
+
+impl<'q> FitQuery<'q> {
+    pub(super) fn new(query: &'q [u8]) -> FitQuery<'q> {
+        let mut slot = [NONE; 256];
+        let mut distinct = 0;
+        let mut ids = Vec::new();
+        for &q in query.iter().take(32) {
+            if slot[usize::from(q)] == NONE {
+                slot[usize::from(q)] = distinct;
+                slot[usize::from(q.to_ascii_uppercase())] = distinct;
+                distinct += 1;
+            }
+            ids.push(slot[usize::from(q)]);
+        }
+        FitQuery { query, slot, ids }
+    }
+
+    /// How the query can match `name`, or `None` when it cannot: a fuzzy match must be a
+    /// subsequence ignoring ASCII case that starts at a word start. Non-ASCII text is left to the
+    /// fuzzy matcher (its normalisation may match letters this test cannot), as
+    /// [`Fit::Scattered`], as are names over 64 bytes and queries over 32 characters at best; an
+    /// empty query fits [`Fit::Words`].
+    pub(super) fn fit(&self, bytes: &[u8]) -> Option<Fit> {
+        let query = self.query;
+        let Some((&first, rest)) = query.split_first() else { return Some(Fit::Words) };
+        if !query.is_ascii() || !bytes.is_ascii() {
+            return Some(Fit::Scattered);
+        }
+        if bytes.len() > 64 || query.len() > 32 {
+            let start =
+                (0..bytes.len()).find(|&i| is_word_start(bytes, i) && bytes[i].to_ascii_lowercase() == first)?;
+            return is_subsequence(&bytes[start + 1..], rest).then_some(Fit::Scattered);
+        }
+        // Bit `i` of `at[c]`: byte `i` is the query's distinct character `c` (`at[32]` collects
+        // the others); of `lower`, `upper`, `digit`: byte `i` is one. Branch-free: this
+        // runs over every candidate.
+        let mut at = [0u64; 33];
+        let (mut lower, mut upper, mut digit) = (0u64, 0u64, 0u64);
+        for (i, &b) in bytes.iter().enumerate() {
+            at[usize::from(self.slot[usize::from(b)]).min(32)] |= 1 << i;
+            lower |= u64::from(b.is_ascii_lowercase()) << i;
+            upper |= u64::from(b.is_ascii_uppercase()) << i;
+            digit |= u64::from(b.is_ascii_digit()) << i;
+        }
+        let starts = word_start_bits(lower, upper, digit);
+        let at = |k: usize| at[usize::from(self.ids[k])];
+        let after = |bits: u64| u64::MAX.checked_shl(bits.trailing_zeros() + 1).unwrap_or(0);
+        // A subsequence from the first word start holding the first character.
+        let mut reach = starts & at(0);
+        let mut pos = reach & reach.wrapping_neg();
+        for k in 1..query.len() {
+            pos = at(k) & after(pos);
+            pos &= pos.wrapping_neg();
+            if pos == 0 {
+                return None;
+            }
+        }
+        if reach == 0 {
+            return None;
+        }
+        // Bit `p` of `reach`: the query so far can end with its last character matched at `p`,
+        // each character at a word start or right after the one before.
+        for k in 1..query.len() {
+            reach = (reach << 1 | starts & after(reach)) & at(k);
+            if reach == 0 {
+                return Some(Fit::Scattered);
+            }
+        }
+        Some(Fit::Words)
+    }
+}
+
+/// [`is_word_start`] for every byte of a name of at most 64 bytes at once, from the bit masks of
+/// its lowercase letters, uppercase letters and digits.
+fn word_start_bits(lower: u64, upper: u64, digit: u64) -> u64 {
+    let alpha = lower | upper;
+    let alnum = alpha | digit;
+    1 | alnum & !(alnum << 1) | upper & (!(upper << 1) | lower >> 1) | digit & alpha << 1
+}
+
+fn is_subsequence(haystack: &[u8], needle: &[u8]) -> bool {
+    let mut wanted = needle.iter().peekable();
+    for b in haystack {
+        match wanted.peek() {
+            None => return true,
+            Some(&&w) if b.to_ascii_lowercase() == w => {
+                wanted.next();
+            }
+            Some(_) => {}
+        }
+    }
+    wanted.peek().is_none()
+}
+
+/// An upper bound of nucleo's fuzzy score for `query` in `name` (both ASCII; `query` lowercase):
+/// each matched character scores at most `SCORE_MATCH` (16) plus the largest bonus (10, twice for
+/// the first), less the gap penalties (3 to open a gap, 1 per further skipped character) of the
+/// tightest window holding the query; the scorer's running score never goes below zero, so a
+/// penalty can at most wipe out what came before the gap.
+pub(super) fn score_bound(name: &[u8], query: &[u8]) -> u16 {
+    const MATCH: usize = 16;
+    const MAX_BONUS: usize = 10;
+    let n = query.len();
+    let mut tightest = usize::MAX;
+    for (i, b) in name.iter().enumerate() {
+        if b.to_ascii_lowercase() != query[0] {
+            continue;
+        }
+        let mut k = 1;
+        let mut end = i + 1;
+        while k < n && end < name.len() {
+            k += usize::from(name[end].to_ascii_lowercase() == query[k]);
+            end += 1;
+        }
+        if k < n {
+            break;
+        }
+        tightest = tightest.min(end - i);
+        if tightest == n {
+            break;
+        }
+    }
+    let gaps = tightest.saturating_sub(n);
+    let penalty = if gaps > 0 { gaps + 2 } else { 0 };
+    let full = (MATCH + MAX_BONUS) * n + MAX_BONUS;
+    let after_a_wipe = (MATCH + MAX_BONUS) * (n - 1);
+    full.saturating_sub(penalty).max(after_a_wipe).min(usize::from(u16::MAX)) as u16
+}
+
+/// Every name ever defined, once, in the order first seen, with its character bit sets.
+#[derive(Default)]
+pub(super) struct NameTable {
+    names: Vec<Name>,
+    /// The names' texts end to end (`ends[i]` is where name `i` ends), in table order: the
+    /// candidates of a query are read in increasing addresses, not scattered over the interner.
+    text: Vec<u8>,
+    ends: Vec<u32>,
+    /// `sets[set(kind, c)]`: bit `i` set when `names[i]` holds character `c` as described by
+    /// `kind` ([`HOLDS`], [`AT_WORD_START`] + position in a word up to 2).
+    sets: Vec<Vec<u64>>,
+}
+
+/// Anywhere in the name.
+const HOLDS: usize = 0;
+/// At a word's start; `AT_WORD_START + k`: `k` bytes after a word's start.
+const AT_WORD_START: usize = 1;
+const KINDS: usize = 4;
+
+fn set(kind: usize, c: usize) -> usize {
+    kind * CHARS + c
+}
+
+impl NameTable {
+    pub(super) fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    pub(super) fn push(&mut self, name: Name) {
+        let i = self.names.len();
+        if i % 64 == 0 {
+            if self.sets.is_empty() {
+                self.sets = vec![Vec::new(); KINDS * CHARS];
+            }
+            self.sets.iter_mut().for_each(|set| set.push(0));
+        }
+        self.names.push(name);
+        let bytes = name.as_str().as_bytes();
+        self.text.extend_from_slice(bytes);
+        self.ends.push(u32::try_from(self.text.len()).unwrap_or(u32::MAX));
+        let (word, bit) = (i / 64, 1u64 << (i % 64));
+        let mut word_start = 0;
+        for (at, &b) in bytes.iter().enumerate() {
+            if is_word_start(bytes, at) {
+                word_start = at;
+            }
+            let Some(c) = char_index(b) else { continue };
+            self.sets[set(HOLDS, c)][word] |= bit;
+            if at - word_start < KINDS - AT_WORD_START {
+                self.sets[set(AT_WORD_START + at - word_start, c)][word] |= bit;
+            }
+        }
+    }
+
+    /// Visits every name holding all the characters of `query` and with a word starting with its
+    /// first character (as far as those characters have bits; others constrain nothing). With
+    /// `words`, only names where the second and third characters are also early enough in a word
+    /// to match on word starts ([`Fit::Words`]): the `k`-th character at most `k` bytes into one.
+    ///
+    /// Visits `(text, name)`, `text` borrowed from the table (cheaper to read than the
+    /// interner's), in table order, limited to the `part`-th of `parts` equal parts of the table.
+    pub(super) fn candidates(
+        &self,
+        query: &str,
+        words: bool,
+        (part, parts): (usize, usize),
+        mut visit: impl FnMut(&[u8], Name),
+    ) {
+        if self.names.is_empty() {
+            return;
+        }
+        // Each constraint: a name must be in one of its sets.
+        let mut constraints: Vec<Vec<&[u64]>> = Vec::new();
+        let mut seen = 0u64;
+        let chars: Vec<Option<usize>> = query.bytes().map(char_index).collect();
+        for &c in chars.iter().flatten() {
+            if seen & 1 << c == 0 {
+                seen |= 1 << c;
+                constraints.push(vec![&self.sets[set(HOLDS, c)]]);
+            }
+        }
+        for (k, c) in chars.iter().enumerate().take(if words { KINDS - AT_WORD_START } else { 1 }) {
+            if let Some(c) = *c {
+                constraints.push((0..=k).map(|at| &self.sets[set(AT_WORD_START + at, c)][..]).collect());
+            }
+        }
+        // The rarest first: most words of bits end there.
+        constraints
+            .sort_by_cached_key(|sets| sets.iter().flat_map(|set| set.iter()).map(|w| w.count_ones()).sum::<u32>());
+        let words = self.names.len().div_ceil(64);
+        let per_part = words.div_ceil(parts.max(1));
+        for word in (part * per_part).min(words)..((part + 1) * per_part).min(words) {
+            let mut bits = u64::MAX;
+            for sets in &constraints {
+                bits &= sets.iter().fold(0, |any, set| any | set[word]);
+                if bits == 0 {
+                    break;
+                }
+            }
+            while bits != 0 {
+                let i = word * 64 + bits.trailing_zeros() as usize;
+                if i >= self.names.len() {
+                    break;
+                }
+                let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+                visit(&self.text[start..self.ends[i] as usize], self.names[i]);
+                bits &= bits - 1;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(table: &NameTable, query: &str) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        table.candidates(query, false, (0, 1), |text, n| {
+            assert_eq!(text, n.as_str().as_bytes());
+            out.push(n.as_str());
+        });
+        out
+    }
+
+    #[test]
+    fn candidates_hold_every_query_character_and_start_a_word_with_the_first() {
+        let mut table = NameTable::default();
+        let names = ["create_event_target", "collect", "Target", "HTTPServer", "serve", "éclair", "x"];
+        for n in names {
+            table.push(Name::new(n));
+        }
+        assert_eq!(found(&table, "cet"), ["create_event_target", "collect"]);
+        assert_eq!(found(&table, "ET"), ["create_event_target"]);
+        assert_eq!(found(&table, "srv"), ["HTTPServer", "serve"]);
+        assert_eq!(found(&table, "tg"), ["create_event_target", "Target"]);
+        assert_eq!(found(&table, "qz"), Vec::<&str>::new());
+        // Characters without a bit constrain nothing: the matcher decides.
+        assert_eq!(found(&table, "é"), names);
+        assert_eq!(found(&table, "éc"), ["create_event_target", "collect", "éclair"]);
+        table.push(Name::new("abMap"));
+        let mut words = Vec::new();
+        table.candidates("MAP", true, (0, 1), |_, n| words.push(n.as_str()));
+        assert_eq!(words, ["abMap"]);
+        assert_eq!(FitQuery::new(b"map").fit(b"abMap"), Some(Fit::Words));
+    }
+
+    #[test]
+    fn word_start_bits_agree_with_word_starts() {
+        let mut rng = fastrand::Rng::with_seed(3);
+        const ALPHABET: &[u8] = b"aZ_9.bY-0x";
+        for _ in 0..20_000 {
+            let text: String =
+                (0..rng.usize(1..=64)).map(|_| char::from(ALPHABET[rng.usize(..ALPHABET.len())])).collect();
+            let mask = |f: fn(&u8) -> bool| text.bytes().enumerate().fold(0u64, |m, (i, b)| m | u64::from(f(&b)) << i);
+            let bits =
+                word_start_bits(mask(u8::is_ascii_lowercase), mask(u8::is_ascii_uppercase), mask(u8::is_ascii_digit));
+            let expected = word_starts(&text).fold(0u64, |m, i| m | 1 << i);
+            assert_eq!(bits, expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn candidates_agree_with_the_masks_across_many_words_of_bits() {
+        let mut table = NameTable::default();
+        let names: Vec<String> = (0..1000).map(|i| format!("n{}_{}x{}", i % 7, i, i % 13)).collect();
+        for n in &names {
+            table.push(Name::new(n));
+        }
+        for query in ["n3", "n1_1", "n6x", "99", "7"] {
+            let mask = char_mask(query);
+            let first = word_start_mask(&query[..1]);
+            let expected: Vec<&str> = names
+                .iter()
+                .map(String::as_str)
+                .filter(|n| char_mask(n) & mask == mask && word_start_mask(n) & first == first)
+                .collect();
+            assert_eq!(found(&table, query), expected, "{query}");
+            assert!(!expected.is_empty(), "{query}");
+        }
+    }
+}
