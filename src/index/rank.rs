@@ -216,7 +216,7 @@ fn strong_tier(candidate: &[u8], text: &[u8]) -> Option<Tier> {
 const SCORE_BUDGET: usize = 4096;
 
 /// Candidates per thread above which work is split across the cores.
-const PER_THREAD: usize = 8192;
+const PER_THREAD: usize = 2048;
 
 /// How many threads `items` items of work justify.
 fn threads_for(items: usize) -> usize {
@@ -267,23 +267,31 @@ fn best_scattered(
         bounded.truncate(budget);
     }
     bounded.sort_unstable();
-    let mut matcher = Matcher::new(Config::DEFAULT);
-    let mut buf = Vec::new();
-    // The kept names, worst on top.
-    let mut kept: BinaryHeap<(Reverse<u16>, usize, &'static str)> = BinaryHeap::with_capacity(n + 1);
-    for &(Reverse(bound), len, name) in &bounded {
-        // Sorted by bound: once the next bound is below the worst kept score, no name left can
-        // be kept.
-        if kept.len() >= n && kept.peek().is_some_and(|&(Reverse(worst), _, _)| bound < worst) {
-            break;
-        }
-        let name = name.as_str();
-        if let Some(score) = atom.score(Utf32Str::new(name, &mut buf), &mut matcher) {
-            kept.push((Reverse(score), len, name));
-            if kept.len() > n {
-                kept.pop();
+    // Each thread takes every `parts`-th candidate, so each sees bounds in falling order and stops
+    // once its own kept names cannot be beaten: the names it leaves could not make the answer.
+    let parts = threads_for(bounded.len());
+    let mut kept = on_threads(parts, |part| {
+        let mut matcher = Matcher::new(Config::DEFAULT);
+        let mut buf = Vec::new();
+        // The kept names, worst on top.
+        let mut kept: BinaryHeap<(Reverse<u16>, usize, &'static str)> = BinaryHeap::with_capacity(n + 1);
+        for &(Reverse(bound), len, name) in bounded.iter().skip(part).step_by(parts) {
+            if kept.len() >= n && kept.peek().is_some_and(|&(Reverse(worst), _, _)| bound < worst) {
+                break;
+            }
+            let name = name.as_str();
+            if let Some(score) = atom.score(Utf32Str::new(name, &mut buf), &mut matcher) {
+                kept.push((Reverse(score), len, name));
+                if kept.len() > n {
+                    kept.pop();
+                }
             }
         }
+        kept.into_vec()
+    });
+    if kept.len() > n {
+        kept.select_nth_unstable(n);
+        kept.truncate(n);
     }
     kept.into_iter().map(|(score, _, name)| (Tier::Fuzzy, score, name)).collect()
 }
