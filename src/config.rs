@@ -95,7 +95,7 @@ pub const SETTINGS: &[Setting] = &[
         key: "resultLimit",
         ty: "integer",
         default: "128",
-        description: "Maximum number of results for workspace symbol search.",
+        description: "Maximum number of results for workspace symbol search and for go to definition.",
     },
     Setting {
         key: "followSymlinks",

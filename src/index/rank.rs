@@ -29,6 +29,8 @@ pub struct DefinitionQuery {
     pub col: u32,
     /// Module names the current file imports (file stems or last path segments).
     pub imports: Vec<String>,
+    /// At most this many definitions are answered (the best ranked); 0: all.
+    pub limit: usize,
 }
 
 /// Directory names that hold code the workspace did not write.
@@ -347,7 +349,9 @@ enum Proximity {
 
 pub(super) fn resolve(index: &Index, query: &DefinitionQuery) -> Vec<SymbolRef> {
     let candidates = index.definitions_of(&query.name);
-    let from_dir = query.file.as_deref().and_then(Path::parent);
+    // Paths are looked at as bytes: `Path::parent` and friends parse components, which costs more
+    // than the rest when a name such as `clone` has thousands of definitions.
+    let from_dir = query.file.as_deref().and_then(Path::parent).map(|d| d.as_os_str().as_encoded_bytes());
     let mut ranked: Vec<(Proximity, u64, SymbolRef)> = candidates
         .into_iter()
         .map(|hit| {
@@ -358,7 +362,7 @@ pub(super) fn resolve(index: &Index, query: &DefinitionQuery) -> Vec<SymbolRef> 
                 } else {
                     Proximity::SameFile
                 }
-            } else if hit.file.path.parent() == from_dir
+            } else if from_dir.is_some_and(|dir| in_dir(&hit.file.path, dir))
                 || !hit.file.vendored && imported(&hit.file.path, &query.imports)
             {
                 Proximity::Related
@@ -374,13 +378,21 @@ pub(super) fn resolve(index: &Index, query: &DefinitionQuery) -> Vec<SymbolRef> 
         .collect();
     let Some(best) = ranked.iter().map(|(p, _, _)| *p).min() else { return Vec::new() };
     ranked.retain(|(p, _, _)| *p == best);
-    ranked
-        .sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.2.file.path.cmp(&b.2.file.path)).then(a.2.index.cmp(&b.2.index)));
     if best == Proximity::Scope {
         // Only the innermost definitions are equally good.
-        let innermost = ranked[0].1;
+        let innermost = ranked.iter().map(|(_, d, _)| *d).min().unwrap_or_default();
         ranked.retain(|(_, d, _)| *d == innermost);
     }
+    // Paths compare as bytes (a component-wise comparison costs more than the rest when a name
+    // such as `clone` has thousands of definitions); only the best `limit` are sorted.
+    fn key((_, depth, hit): &(Proximity, u64, SymbolRef)) -> (u64, &[u8], usize) {
+        (*depth, hit.file.path.as_os_str().as_encoded_bytes(), hit.index)
+    }
+    if query.limit > 0 && ranked.len() > query.limit {
+        ranked.select_nth_unstable_by(query.limit, |a, b| key(a).cmp(&key(b)));
+        ranked.truncate(query.limit);
+    }
+    ranked.sort_unstable_by(|a, b| key(a).cmp(&key(b)));
     ranked.into_iter().map(|(_, _, hit)| hit).collect()
 }
 
@@ -405,14 +417,33 @@ fn imported(path: &Path, imports: &[String]) -> bool {
     if imports.is_empty() {
         return false;
     }
-    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+    let bytes = path.as_os_str().as_encoded_bytes();
+    let (dir, file) = split_last(bytes);
+    let stem = match file.iter().rposition(|&b| b == b'.') {
+        Some(0) | None => file,
+        Some(dot) => &file[..dot],
+    };
     // `mod.rs`, `__init__.py`, `index.js` name their directory.
-    let module = if matches!(stem, "mod" | "__init__" | "index" | "lib" | "main") {
-        path.parent().and_then(Path::file_name).and_then(|s| s.to_str()).unwrap_or(stem)
+    let module = if matches!(stem, b"mod" | b"__init__" | b"index" | b"lib" | b"main") {
+        Some(split_last(dir).1).filter(|d| !d.is_empty()).unwrap_or(stem)
     } else {
         stem
     };
-    imports.iter().any(|i| i == module)
+    imports.iter().any(|i| i.as_bytes() == module)
+}
+
+/// A path's bytes split at its last `/`: the directory and the file name.
+fn split_last(path: &[u8]) -> (&[u8], &[u8]) {
+    match path.iter().rposition(|&b| b == b'/') {
+        Some(slash) => (&path[..slash], &path[slash + 1..]),
+        None => (&[], path),
+    }
+}
+
+/// Whether `path` is a file directly in the directory `dir` (both as bytes, as the index keeps
+/// them: absolute and normalised).
+fn in_dir(path: &Path, dir: &[u8]) -> bool {
+    split_last(path.as_os_str().as_encoded_bytes()).0 == dir
 }
 
 #[cfg(test)]
@@ -576,6 +607,32 @@ mod tests {
             }
         }
         assert!(scored > 10_000, "{scored}");
+    }
+
+    #[test]
+    fn module_names_and_directories_are_read_from_path_bytes() {
+        let imports = ["serde".to_owned(), "helpers".to_owned(), "mod".to_owned()];
+        assert!(imported(Path::new("/w/src/helpers.rs"), &imports));
+        assert!(imported(Path::new("/w/serde/mod.rs"), &imports));
+        assert!(imported(Path::new("/w/serde/__init__.py"), &imports));
+        assert!(!imported(Path::new("/w/src/serde_json.rs"), &imports));
+        assert!(!imported(Path::new("/w/src/helpers.rs"), &[]));
+        assert!(in_dir(Path::new("/w/src/a.rs"), b"/w/src"));
+        assert!(!in_dir(Path::new("/w/src/x/a.rs"), b"/w/src"));
+        assert!(!in_dir(Path::new("/w/srcx/a.rs"), b"/w/src"));
+    }
+
+    #[test]
+    fn definitions_are_capped_at_the_limit_best_first() {
+        let mut rng = fastrand::Rng::with_seed(2);
+        let (index, names) = random_index(&mut rng, 3, 200, 20);
+        let name = names.iter().max_by_key(|n| index.definitions_of(n).len()).unwrap().clone();
+        let query = |limit| DefinitionQuery { name: name.clone(), file: None, limit, ..Default::default() };
+        let all = resolve(&index, &query(0));
+        assert!(all.len() > 10, "{}", all.len());
+        let capped = resolve(&index, &query(10));
+        let at = |hits: &[SymbolRef]| hits.iter().map(|h| (h.file.path.to_path_buf(), h.index)).collect::<Vec<_>>();
+        assert_eq!(at(&capped), at(&all[..10]));
     }
 
     #[test]

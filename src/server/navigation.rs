@@ -79,6 +79,7 @@ impl Backend {
             line: at.line,
             col: at.character,
             imports: imports(&source.text),
+            limit: self.config().result_limit,
         }))
     }
 
