@@ -199,9 +199,17 @@ pub(super) fn score_bound(name: &[u8], query: &[u8]) -> u16 {
     }
     let gaps = tightest.saturating_sub(n);
     let penalty = if gaps > 0 { gaps + 2 } else { 0 };
-    let full = (MATCH + MAX_BONUS) * n + MAX_BONUS;
     let after_a_wipe = (MATCH + MAX_BONUS) * (n - 1);
-    full.saturating_sub(penalty).max(after_a_wipe).min(usize::from(u16::MAX)) as u16
+    usize::from(best_score(n)).saturating_sub(penalty).max(after_a_wipe) as u16
+}
+
+/// The best score nucleo gives an `n`-character query: every character with the largest bonus,
+/// as a match at the very start of a name has (the first character after the start-of-text
+/// boundary, the rest consecutive to it).
+pub(super) fn best_score(n: usize) -> u16 {
+    const MATCH: usize = 16;
+    const MAX_BONUS: usize = 10;
+    ((MATCH + MAX_BONUS) * n + MAX_BONUS).min(usize::from(u16::MAX)) as u16
 }
 
 /// Every name ever defined, once, in the order first seen, with its character bit sets.

@@ -126,8 +126,23 @@ fn search_within(index: &Index, query: &SearchQuery, budget: usize) -> Vec<Symbo
     let atom = Atom::new(text, CaseMatching::Smart, Normalization::Smart, AtomKind::Fuzzy, true);
     let mut buf = Vec::new();
     let mut score = |name: &str| atom.score(Utf32Str::new(name, &mut buf), &mut matcher);
-    let mut names: Vec<(Tier, Reverse<u16>, &'static str)> =
-        strong.into_iter().map(|(tier, name)| (tier, Reverse(score(name).unwrap_or(u16::MAX)), name)).collect();
+    // A prefix match scores nucleo's best (see `names::best_score`) whenever the scorer matches
+    // with the prefix's case: case-sensitive tiers, or any tier for a query without capitals.
+    // Prefix-heavy queries (`tes` among thousands of `test_*`) skip the scorer.
+    let best = names::best_score(folded.len());
+    let matches_case =
+        |tier: Tier| matches!(tier, Tier::Exact | Tier::Prefix) || !text.bytes().any(|b| b.is_ascii_uppercase());
+    let mut names: Vec<(Tier, Reverse<u16>, &'static str)> = strong
+        .into_iter()
+        .map(|(tier, name)| {
+            let score = if text.is_ascii() && folded.len() == text.len() && matches_case(tier) {
+                best
+            } else {
+                score(name).unwrap_or(u16::MAX)
+            };
+            (tier, Reverse(score), name)
+        })
+        .collect();
     if names.len() < limit {
         names.extend(score_all(&atom, &words, Tier::Words));
     }
