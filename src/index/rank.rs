@@ -230,7 +230,7 @@ fn strong_tier(candidate: &[u8], text: &[u8]) -> Option<Tier> {
 /// They are scored tightest first (by [`names::score_bound`]), and scoring stops early, with the
 /// exact answer, once no unscored candidate's bound reaches the kept names; only when the budget
 /// runs out first is the answer the best of the tightest candidates.
-const SCORE_BUDGET: usize = 4096;
+const SCORE_BUDGET: usize = 2048;
 
 /// Candidates per thread above which work is split across the cores.
 const PER_THREAD: usize = 2048;
