@@ -178,6 +178,23 @@ fn references_inside_skipped_bodies_are_found_from_disk_as_from_open_documents()
         [calls("refs.c", REFS_C), calls("refs.py", REFS_PY), calls("refs.rs", REFS_RS)].into_iter().flatten().collect();
     let from_disk = server.references(&rs, 0, 7, false);
     assert_eq!(from_disk, want);
+    // Reading the files was reported with `$/progress`, from a begin naming the name to an end
+    // counting the answer.
+    let references_progress = |m: &Value| {
+        m["method"] == "$/progress"
+            && m["params"]["token"].as_str().is_some_and(|t| t.starts_with("symdex/references/"))
+    };
+    let ended = |m: &Value| references_progress(m) && m["params"]["value"]["kind"] == "end";
+    // The end may come just before or just after the answer.
+    let end = match server.notifications.iter().find(|m| ended(m)).cloned() {
+        Some(end) => end,
+        None => server.wait_for(ended),
+    };
+    assert_eq!(end["params"]["value"]["message"], json!(format!("{} references", want.len())));
+    let progress: Vec<_> =
+        server.notifications.iter().filter(|m| references_progress(m)).map(|m| m["params"]["value"].clone()).collect();
+    assert_eq!(progress[0]["kind"], json!("begin"), "{progress:#?}");
+    assert!(progress[0]["title"].as_str().unwrap().contains("`target`"), "{progress:#?}");
     // With the declaration: `target` is defined four times (three functions and a method).
     let with_declarations = server.references(&c, 0, 4, true);
     assert_eq!(with_declarations.len(), want.len() + 4, "{with_declarations:?}");

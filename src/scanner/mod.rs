@@ -426,8 +426,16 @@ pub fn references_in_bodies(
     max_file_size: u64,
     workers: usize,
     cancel: &CancelToken,
+    progress: &(dyn Fn(Progress) + Sync),
 ) -> Vec<(usize, Vec<Symbol>)> {
     let next = AtomicUsize::new(0);
+    let finished = AtomicUsize::new(0);
+    let report = || {
+        let done = finished.fetch_add(1, Ordering::Relaxed) + 1;
+        if done % 64 == 0 || done == files.len() {
+            progress(Progress { done, total: files.len() });
+        }
+    };
     let finder = memchr::memmem::Finder::new(name.as_bytes());
     let work = || {
         let mut extractor = Extractor::new();
@@ -438,15 +446,17 @@ pub fn references_in_bodies(
             if cancel.is_cancelled() {
                 break;
             }
-            let Ok(bytes) = std::fs::read(path) else { continue };
-            if bytes.len() as u64 > max_file_size || finder.find(&bytes).is_none() || is_binary(&bytes) {
-                continue;
+            let bytes = std::fs::read(path).ok().filter(|bytes| {
+                bytes.len() as u64 <= max_file_size && finder.find(bytes).is_some() && !is_binary(bytes)
+            });
+            if let Some(bytes) = bytes {
+                match extractor.references_in_bodies(*lang, &bytes, name) {
+                    Ok(refs) if !refs.is_empty() => found.push((i, refs)),
+                    Ok(_) => {}
+                    Err(e) => tracing::debug!("references in {}: {e}", path.display()),
+                }
             }
-            match extractor.references_in_bodies(*lang, &bytes, name) {
-                Ok(refs) if !refs.is_empty() => found.push((i, refs)),
-                Ok(_) => {}
-                Err(e) => tracing::debug!("references in {}: {e}", path.display()),
-            }
+            report();
         }
         found
     };

@@ -115,6 +115,11 @@ impl Backend {
         }
     }
 
+    /// Whether the client accepts server-initiated `$/progress`.
+    fn progress_supported(&self) -> bool {
+        self.client_caps.get().and_then(|c| c.window.as_ref()).and_then(|w| w.work_done_progress).unwrap_or(false)
+    }
+
     /// Starts the watcher, the batch applier and the store writer for `config`.
     fn start_live(&self, config: &Config) {
         let cache = Cache::resolve(config.cache_dir.as_deref()).map(Arc::new);
@@ -128,8 +133,7 @@ impl Backend {
             let _ = batches.send(batch);
         });
         let (saver, save_rx) = tokio::sync::mpsc::unbounded_channel();
-        let progress_supported =
-            self.client_caps.get().and_then(|c| c.window.as_ref()).and_then(|w| w.work_done_progress).unwrap_or(false);
+        let progress_supported = self.progress_supported();
         let live = Live {
             client: self.client.clone(),
             index: self.index.clone(),

@@ -7,13 +7,18 @@ use ropey::Rope;
 use tower_lsp_server::jsonrpc::{Error, Result};
 use tower_lsp_server::ls_types::*;
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tower_lsp_server::{Bounded, NotCancellable, OngoingProgress};
+
 use super::documents::with_extractor;
+use super::indexing::{begin_progress, forward_progress};
 use super::{off_thread, proto, Backend};
 use crate::document::{self, Encoding};
 use crate::index::{DefinitionQuery, FileEntry, Index, Origin, SymbolRef, Symbols};
 use crate::lang::Lang;
 use crate::parser::{identifier_at, skip};
-use crate::scanner::{self, CancelToken};
+use crate::scanner::{self, CancelToken, Progress};
 use crate::symbol::Symbol;
 
 /// A file's text and parse, from the open buffer or the disk.
@@ -95,19 +100,36 @@ impl Backend {
         let index = self.index.clone();
         let (max_file_size, workers) = (self.config().max_file_size, self.config().worker_count());
         let include_declaration = params.context.include_declaration;
+        // Reading the files that mention the name can take seconds on a large workspace: reported
+        // with `$/progress`, ended even when the request is cancelled.
+        let ongoing = match self.progress_supported() {
+            true => {
+                static NEXT: AtomicU64 = AtomicU64::new(0);
+                let token = format!("symdex/references/{}", NEXT.fetch_add(1, Ordering::Relaxed));
+                begin_progress(&self.client, token, format!("symdex: references to `{}`", query.name)).await
+            }
+            false => None,
+        };
+        let ongoing = EndOnDrop(ongoing);
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Progress>();
         // Files are read and bodies parsed: off the async threads, and stopped when the request is
         // cancelled (this future dropped).
         let cancel = CancelToken::new();
         let _stop = StopOnDrop(cancel.clone());
-        let hits = off_thread(move || {
-            let mut hits = references(&index, &query.name, max_file_size, workers, &cancel);
+        let work = off_thread(move || {
+            let progress = |p: Progress| {
+                let _ = tx.send(p);
+            };
+            let mut hits = references(&index, &query.name, max_file_size, workers, &cancel, &progress);
             if include_declaration {
                 hits.extend(index.definitions_of(&query.name));
             }
             hits
-        })
-        .await?;
-        Ok(Some(self.locations(&hits)))
+        });
+        let (hits, ()) = tokio::join!(work, forward_progress(rx, ongoing.0.as_ref()));
+        let locations = self.locations(&hits?);
+        ongoing.finish(format!("{} references", locations.len())).await;
+        Ok(Some(locations))
     }
 
     pub(super) fn hover_info(&self, params: HoverParams) -> Result<Option<Hover>> {
@@ -151,12 +173,19 @@ impl Backend {
 /// Every reference to `name`: those in the index, and those in the function bodies that indexing
 /// skipped (`parser::skip`), found in the files on disk that mention `name`. Sorted by file and
 /// position, without duplicates (a file indexed whole has its body references in both).
-fn references(index: &Index, name: &str, max_file_size: u64, workers: usize, cancel: &CancelToken) -> Vec<SymbolRef> {
+fn references(
+    index: &Index,
+    name: &str,
+    max_file_size: u64,
+    workers: usize,
+    cancel: &CancelToken,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Vec<SymbolRef> {
     let mut hits = index.references_to(name);
     let files: Vec<_> =
         index.files().into_iter().filter(|f| f.origin == Origin::Disk && skip::skips_bodies(f.lang)).collect();
     let paths: Vec<_> = files.iter().map(|f| (f.path.clone(), f.lang)).collect();
-    for (i, refs) in scanner::references_in_bodies(&paths, name, max_file_size, workers, cancel) {
+    for (i, refs) in scanner::references_in_bodies(&paths, name, max_file_size, workers, cancel, progress) {
         let file = &files[i];
         let found =
             FileEntry::new(file.id, file.path.clone(), file.lang, Symbols::from(refs), Origin::Disk, file.stamp);
@@ -167,6 +196,25 @@ fn references(index: &Index, name: &str, max_file_size: u64, workers: usize, can
     hits.sort_by_key(at);
     hits.dedup_by_key(|h| at(h));
     hits
+}
+
+/// A `$/progress` that ends when dropped (a cancelled request's future is dropped mid-way).
+struct EndOnDrop(Option<OngoingProgress<Bounded, NotCancellable>>);
+
+impl EndOnDrop {
+    async fn finish(mut self, message: String) {
+        if let Some(ongoing) = self.0.take() {
+            ongoing.finish_with_message(message).await;
+        }
+    }
+}
+
+impl Drop for EndOnDrop {
+    fn drop(&mut self) {
+        if let Some(ongoing) = self.0.take() {
+            tokio::spawn(ongoing.finish_with_message("cancelled".to_owned()));
+        }
+    }
 }
 
 /// Cancels a token when dropped: the blocking work of a request whose future was dropped stops.
