@@ -100,7 +100,7 @@ fn search_within(index: &Index, query: &SearchQuery, budget: usize) -> Vec<Symbo
     }
     // Names are ranked by tier first and each defined name yields at least one hit, so a tier's
     // names are scored only when the tiers before it hold fewer than `limit` names; a cheap look
-    // at each name ([`names::fit`]) rejects most before the scorer sees them.
+    // at each name ([`FitQuery::fit`]) rejects most before the scorer sees them.
     let keep = limit.saturating_mul(4).max(64);
     let started = std::time::Instant::now();
     let folded: Vec<u8> = text.bytes().filter(|&b| b != b' ').map(|b| b.to_ascii_lowercase()).collect();
@@ -201,7 +201,6 @@ fn search_within(index: &Index, query: &SearchQuery, budget: usize) -> Vec<Symbo
         strong = strong_count,
         words = words_count,
         scattered,
-
         ?scanned,
         ?scored,
         total = ?started.elapsed(),
@@ -610,7 +609,8 @@ mod tests {
         let queries = random_queries(&mut rng, &names, 400);
         // Separators of every kind nucleo tells apart, digits, humps.
         for _ in 0..2000 {
-            const PIECES: &[&str] = &["get", "Map", "_", "-", ".", "/", ":", " ", "$", "2", "x9", "HTTP", "Er", "ce", "te"];
+            const PIECES: &[&str] =
+                &["get", "Map", "_", "-", ".", "/", ":", " ", "$", "2", "x9", "HTTP", "Er", "ce", "te"];
             names.push((0..rng.usize(1..8)).map(|_| PIECES[rng.usize(..PIECES.len())]).collect());
         }
         let mut matcher = Matcher::new(Config::DEFAULT);
