@@ -28,7 +28,7 @@ pub fn char_mask(text: &str) -> u64 {
     text.bytes().filter_map(char_index).fold(0, |mask, i| mask | 1 << i)
 }
 
-/// The [`char_mask`] of the characters of `text` that begin a word (see [`word_starts`]).
+/// The [`char_mask`] of the characters of `text` that begin a word (see `word_starts`).
 pub fn word_start_mask(text: &str) -> u64 {
     word_starts(text).filter_map(|i| char_index(text.as_bytes()[i])).fold(0, |mask, i| mask | 1 << i)
 }
