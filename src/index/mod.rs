@@ -23,7 +23,6 @@ use serde::{Deserialize, Serialize};
 use crate::lang::Lang;
 use crate::symbol::{Name, Role, Symbol};
 
-pub use names::{char_mask, word_start_mask};
 pub use packed::Symbols;
 pub use rank::{is_vendored, DefinitionQuery, SearchQuery};
 
@@ -287,8 +286,8 @@ impl Index {
         self.name_table.read().unwrap_or_else(|p| p.into_inner()).len()
     }
 
-    /// Visits every name ever defined that holds all the letters of `query` ([`char_mask`]) and
-    /// has a word starting with its first letter ([`word_start_mask`]), for the fuzzy matcher;
+    /// Visits every name ever defined that holds all the letters of `query` and has a word
+    /// starting with its first letter, for the fuzzy matcher;
     /// with `words`, only those that may match on word starts (see [`names::NameTable`]).
     /// Names no longer defined are visited too; the caller's lookup drops them.
     /// Visits `(text, name)` in the `part`-th of `parts` equal parts of the table.

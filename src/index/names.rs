@@ -23,26 +23,11 @@ pub(super) fn char_index(b: u8) -> Option<usize> {
     })
 }
 
-/// A bit per letter, digit and `_` present in `text` (case-folded).
-pub fn char_mask(text: &str) -> u64 {
-    text.bytes().filter_map(char_index).fold(0, |mask, i| mask | 1 << i)
-}
-
-/// The [`char_mask`] of the characters of `text` that begin a word (see `word_starts`).
-pub fn word_start_mask(text: &str) -> u64 {
-    word_starts(text).filter_map(|i| char_index(text.as_bytes()[i])).fold(0, |mask, i| mask | 1 << i)
-}
-
-/// Byte offsets in `text` where a word begins: the first, a letter or digit after a separator, an
+/// Whether byte `i` of a name begins a word: the first, a letter or digit after a separator, an
 /// uppercase letter after a lowercase one or a digit or before a lowercase one (`Server` in
 /// `HTTPServer`), a digit after a letter. A fuzzy match must begin at a word start (as camel-hump
 /// and editor symbol pickers do): a query starting in the middle of a word is noise on a large
 /// index.
-pub(crate) fn word_starts(text: &str) -> impl Iterator<Item = usize> + '_ {
-    let bytes = text.as_bytes();
-    (0..bytes.len()).filter(move |&i| is_word_start(bytes, i))
-}
-
 fn is_word_start(bytes: &[u8], i: usize) -> bool {
     let b = bytes[i];
     i == 0 || {
@@ -52,6 +37,14 @@ fn is_word_start(bytes: &[u8], i: usize) -> bool {
                 && (!p.is_ascii_uppercase() || bytes.get(i + 1).is_some_and(u8::is_ascii_lowercase))
             || b.is_ascii_digit() && p.is_ascii_alphabetic()
     }
+}
+
+/// Byte offsets in `text` where a word begins ([`is_word_start`]): what tests check the bit-parallel
+/// forms against.
+#[cfg(test)]
+pub(crate) fn word_starts(text: &str) -> impl Iterator<Item = usize> + '_ {
+    let bytes = text.as_bytes();
+    (0..bytes.len()).filter(move |&i| is_word_start(bytes, i))
 }
 
 /// How a query's characters fall in a name that can match it.
@@ -327,6 +320,17 @@ impl NameTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // The bit sets' meaning, name by name: what `NameTable::candidates` must agree with.
+    /// A bit per letter, digit and `_` present in `text` (case-folded).
+    fn char_mask(text: &str) -> u64 {
+        text.bytes().filter_map(char_index).fold(0, |mask, i| mask | 1 << i)
+    }
+
+    /// The [`char_mask`] of the characters of `text` that begin a word (see [`word_starts`]).
+    fn word_start_mask(text: &str) -> u64 {
+        word_starts(text).filter_map(|i| char_index(text.as_bytes()[i])).fold(0, |mask, i| mask | 1 << i)
+    }
 
     fn found(table: &NameTable, query: &str) -> Vec<&'static str> {
         let mut out = Vec::new();
