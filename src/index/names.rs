@@ -12,7 +12,7 @@ const CHARS: usize = 39;
 
 /// The bit of an ASCII letter (case-folded), digit, `_`, `$` or `-`; `None` for others (which
 /// then constrain nothing: the fuzzy matcher decides).
-pub(super) fn char_index(b: u8) -> Option<usize> {
+fn char_index(b: u8) -> Option<usize> {
     Some(match b.to_ascii_lowercase() {
         c @ b'a'..=b'z' => usize::from(c - b'a'),
         c @ b'0'..=b'9' => 26 + usize::from(c - b'0'),

@@ -102,13 +102,12 @@ impl Backend {
         let include_declaration = params.context.include_declaration;
         // Reading the files that mention the name can take seconds on a large workspace: reported
         // with `$/progress`, ended even when the request is cancelled.
-        let ongoing = match self.progress_supported() {
-            true => {
-                static NEXT: AtomicU64 = AtomicU64::new(0);
-                let token = format!("symdex/references/{}", NEXT.fetch_add(1, Ordering::Relaxed));
-                begin_progress(&self.client, token, format!("symdex: references to `{}`", query.name)).await
-            }
-            false => None,
+        let ongoing = if self.progress_supported() {
+            static NEXT: AtomicU64 = AtomicU64::new(0);
+            let token = format!("symdex/references/{}", NEXT.fetch_add(1, Ordering::Relaxed));
+            begin_progress(&self.client, token, format!("symdex: references to `{}`", query.name)).await
+        } else {
+            None
         };
         let ongoing = EndOnDrop(ongoing);
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Progress>();
