@@ -117,6 +117,8 @@ pub(super) trait Visit {
     /// The store's meta and (an upper bound on) how many files follow. Returns whether to decode
     /// their symbols (not for an outdated store, whose entries are never reused).
     fn start(&mut self, meta: &Meta, files: usize) -> bool;
+    /// The names the files' symbols use, interned (only when decoding).
+    fn names(&mut self, _names: &[Name]) {}
     fn file(&mut self, file: StoredFile);
 }
 
@@ -263,6 +265,9 @@ fn parse<R: Read>(body: &mut Body<R>, workers: usize, visit: &mut impl Visit) ->
     let langs: Vec<Option<Lang>> = head.langs.iter().map(|n| Lang::ALL.into_iter().find(|l| l.name() == *n)).collect();
     let decode = visit.start(&meta, head.files.min(body.left / MIN_FILE_RECORD) as usize);
     let names = read_names(body, head.names, decode)?;
+    if decode {
+        visit.names(&names);
+    }
     read_files(body, head.files, &Decoder { langs: &langs, names: &names, decode }, workers, visit)?;
     if body.left != 0 {
         return Err(bad("bytes after the last file").into());

@@ -26,9 +26,10 @@ use std::time::{Duration, Instant, SystemTime};
 use dashmap::DashMap;
 use serde::Serialize;
 
-use crate::index::{FileEntry, Origin, Stamp, Symbols};
+use crate::index::{FileEntry, NameHint, Origin, Stamp, Symbols};
 use crate::lang::Lang;
 use crate::scanner::{Candidate, IndexedFile, Reuse};
+use crate::symbol::Name;
 
 pub use format::FormatError;
 
@@ -199,7 +200,13 @@ impl Cache {
             Err(e) => return unreadable(warm, e),
         };
         warm.stats.store_bytes = len;
-        let mut loading = Loading { root, expected: current_meta(root), files: Default::default(), entries: 0 };
+        let mut loading = Loading {
+            root,
+            expected: current_meta(root),
+            files: Default::default(),
+            entries: 0,
+            names: NameHint::default(),
+        };
         let meta = match format::read(file, len, format::workers(len), &mut loading) {
             Ok(meta) => meta,
             Err(format::ReadError::Io(e)) => return unreadable(warm, e),
@@ -232,6 +239,7 @@ impl Cache {
         }
         warm.stats.entries = loading.entries;
         warm.files = loading.files;
+        warm.names = loading.names;
         warm.loaded_in(started)
     }
 
@@ -342,6 +350,7 @@ pub struct Warm {
     misses: AtomicUsize,
     stale: AtomicUsize,
     rehashed: AtomicUsize,
+    names: NameHint,
 }
 
 struct Entry {
@@ -359,12 +368,17 @@ struct Loading<'a> {
     files: rustc_hash::FxHashMap<PathBuf, Entry>,
     /// Files in the store (paths this platform cannot name included).
     entries: usize,
+    names: NameHint,
 }
 
 impl format::Visit for Loading<'_> {
     fn start(&mut self, meta: &format::Meta, files: usize) -> bool {
         self.files.reserve(files);
         *meta == self.expected
+    }
+
+    fn names(&mut self, names: &[Name]) {
+        self.names = NameHint { count: names.len(), bytes: names.iter().map(|n| n.as_str().len()).sum() };
     }
 
     fn file(&mut self, f: format::StoredFile) {
@@ -391,7 +405,14 @@ impl Warm {
             misses: AtomicUsize::new(0),
             stale: AtomicUsize::new(0),
             rehashed: AtomicUsize::new(0),
+            names: NameHint::default(),
         }
+    }
+
+    /// How many names the store's symbols use, and their bytes: what the index's name tables
+    /// can reserve before the files arrive (see [`crate::index::Index::reserve_names`]).
+    pub fn names(&self) -> NameHint {
+        self.names
     }
 
     fn loaded_in(mut self, started: Instant) -> Warm {

@@ -243,6 +243,7 @@ fn build_index(root: &Path, config: &Config, show_progress: bool, no_cache: bool
     };
     let racy = Racy::new();
     let index = Index::new();
+    index.reserve_names(store.names());
     let mut scan_config = ScanConfig::from_config(config);
     scan_config.count_ignored = true;
     let sink = |file: scanner::IndexedFile| {
@@ -277,6 +278,7 @@ fn build_index(root: &Path, config: &Config, show_progress: bool, no_cache: bool
         None => {}
     };
     let stats = scanner::scan(root, &scan_config, &CancelToken::new(), &store, &sink, &progress);
+    index.shrink_to_fit();
     let ready = started.elapsed();
     if let Some(bar) = bar {
         bar.finish_and_clear();

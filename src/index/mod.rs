@@ -7,6 +7,7 @@
 //! map, and an update holds only its own file's entry while it edits the name indexes, so readers
 //! and writers of different files never wait on each other for long.
 
+mod defs;
 mod names;
 mod packed;
 mod rank;
@@ -30,7 +31,7 @@ pub use rank::{is_vendored, DefinitionQuery, SearchQuery};
 pub type FileId = u32;
 
 /// The files defining a name: most names have one or two, held inline without an allocation.
-type FileIds = smallvec::SmallVec<[FileId; 2]>;
+type FileIds = smallvec::SmallVec<[FileId; 4]>;
 
 /// Where a file's current symbols came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -138,14 +139,22 @@ pub struct FileUpdate {
     pub stamp: Stamp,
 }
 
+/// How many names are about to arrive, and their bytes (an upper bound is fine): see
+/// [`Index::reserve_names`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NameHint {
+    pub count: usize,
+    pub bytes: usize,
+}
+
 /// The concurrent symbol table.
 #[derive(Default)]
 pub struct Index {
     next_id: AtomicU32,
     ids: DashMap<Arc<Path>, FileId, FxBuildHasher>,
     files: DashMap<FileId, Arc<FileEntry>, FxBuildHasher>,
-    /// The files defining each name ever defined (an entry stays, empty, when the last goes).
-    definitions: DashMap<Name, FileIds, FxBuildHasher>,
+    /// The files defining each name ever defined.
+    definitions: RwLock<defs::Definitions>,
     /// Every name ever defined, once: what fuzzy search looks through.
     name_table: RwLock<names::NameTable>,
     symbol_count: AtomicUsize,
@@ -249,7 +258,7 @@ impl Index {
 
     /// The files defining `name` now.
     fn defining_files(&self, name: Name) -> Vec<Arc<FileEntry>> {
-        let ids = self.definitions.get(&name).map(|ids| ids.clone()).unwrap_or_default();
+        let ids = self.definitions.read().unwrap_or_else(|p| p.into_inner()).files(name);
         ids.into_iter().filter_map(|id| self.file_by_id(id)).collect()
     }
 
@@ -281,6 +290,26 @@ impl Index {
         rank::resolve(self, query)
     }
 
+    /// Makes room in the name indexes for the names a persistent store is about to bring, so
+    /// that loading it does not grow them by doubling (a peak of up to twice their size). Room
+    /// reserved and not used is never touched, and [`Index::shrink_to_fit`] gives it back.
+    pub fn reserve_names(&self, hint: NameHint) {
+        self.name_table.write().unwrap_or_else(|p| p.into_inner()).reserve(hint);
+        self.definitions.write().unwrap_or_else(|p| p.into_inner()).reserve(hint.count);
+    }
+
+    /// Gives back the spare capacity the name indexes grew into (up to half of them): called
+    /// when a scan ends, after which they grow by a trickle of edits.
+    pub fn shrink_to_fit(&self) {
+        self.name_table.write().unwrap_or_else(|p| p.into_inner()).shrink_to_fit();
+        self.definitions.write().unwrap_or_else(|p| p.into_inner()).shrink_to_fit();
+        #[cfg(target_env = "gnu")]
+        // SAFETY: malloc_trim only returns free memory to the system.
+        unsafe {
+            libc::malloc_trim(0);
+        }
+    }
+
     /// How many names were ever defined.
     pub fn name_count(&self) -> usize {
         self.name_table.read().unwrap_or_else(|p| p.into_inner()).len()
@@ -307,24 +336,14 @@ impl Index {
         };
         let before = names(old);
         let after = names(new);
-        for name in before.iter().filter(|n| after.binary_search(n).is_err()) {
-            // Entries stay when empty: the name table holds every name ever defined once, and a
-            // vacant entry below means "first time".
-            if let Some(mut ids) = self.definitions.get_mut(name) {
-                ids.retain(|i| *i != id);
-                ids.shrink_to_fit();
-            }
-        }
         let mut first_seen = Vec::new();
-        for name in after.iter().filter(|n| before.binary_search(n).is_err()) {
-            match self.definitions.entry(*name) {
-                Entry::Occupied(mut ids) => {
-                    if !ids.get().contains(&id) {
-                        ids.get_mut().push(id);
-                    }
-                }
-                Entry::Vacant(slot) => {
-                    slot.insert(FileIds::from_slice(&[id]));
+        {
+            let mut definitions = self.definitions.write().unwrap_or_else(|p| p.into_inner());
+            for name in before.iter().filter(|n| after.binary_search(n).is_err()) {
+                definitions.remove(*name, id);
+            }
+            for name in after.iter().filter(|n| before.binary_search(n).is_err()) {
+                if definitions.add(*name, id) {
                     first_seen.push(*name);
                 }
             }

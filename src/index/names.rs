@@ -216,6 +216,17 @@ pub(super) struct NameTable {
     /// `sets[set(kind, c)]`: bit `i` set when `names[i]` holds character `c` as described by
     /// `kind` ([`HOLDS`], [`AT_WORD_START`] + position in a word up to 2).
     sets: Vec<Vec<u64>>,
+    /// Shrunk to fit once: grows slowly from then on (see [`make_room`]).
+    settled: bool,
+}
+
+/// Makes room for `more` elements. Once `settled` (shrunk to fit when a scan ended), a vector
+/// grows by an eighth rather than doubling: the table's vectors are large and would otherwise
+/// double on the first name an edit adds (still amortised constant time a push).
+pub(super) fn make_room<T>(v: &mut Vec<T>, more: usize, settled: bool) {
+    if settled && v.capacity() - v.len() < more {
+        v.reserve_exact(more.max(v.len() / 8).max(64));
+    }
 }
 
 /// Anywhere in the name.
@@ -239,10 +250,17 @@ impl NameTable {
             if self.sets.is_empty() {
                 self.sets = vec![Vec::new(); KINDS * CHARS];
             }
-            self.sets.iter_mut().for_each(|set| set.push(0));
+            let settled = self.settled;
+            self.sets.iter_mut().for_each(|set| {
+                make_room(set, 1, settled);
+                set.push(0);
+            });
         }
-        self.names.push(name);
         let bytes = name.as_str().as_bytes();
+        make_room(&mut self.names, 1, self.settled);
+        make_room(&mut self.ends, 1, self.settled);
+        make_room(&mut self.text, bytes.len(), self.settled);
+        self.names.push(name);
         self.text.extend_from_slice(bytes);
         self.ends.push(u32::try_from(self.text.len()).unwrap_or(u32::MAX));
         let (word, bit) = (i / 64, 1u64 << (i % 64));
@@ -257,6 +275,24 @@ impl NameTable {
                 self.sets[set(AT_WORD_START + at - word_start, c)][word] |= bit;
             }
         }
+    }
+
+    pub(super) fn reserve(&mut self, hint: super::NameHint) {
+        if self.sets.is_empty() {
+            self.sets = vec![Vec::new(); KINDS * CHARS];
+        }
+        self.names.reserve(hint.count);
+        self.ends.reserve(hint.count);
+        self.text.reserve(hint.bytes);
+        self.sets.iter_mut().for_each(|set| set.reserve(hint.count.div_ceil(64)));
+    }
+
+    pub(super) fn shrink_to_fit(&mut self) {
+        self.names.shrink_to_fit();
+        self.text.shrink_to_fit();
+        self.ends.shrink_to_fit();
+        self.sets.iter_mut().for_each(Vec::shrink_to_fit);
+        self.settled = true;
     }
 
     /// Visits every name holding all the characters of `query` and with a word starting with its

@@ -71,6 +71,7 @@ async fn index_root(live: &Live, root: &Path, warm: bool, near: &[PathBuf]) {
     let watched_dirs = watched_dirs.unwrap_or_default();
     tracing::debug!("{}: watching {watched_dirs} directories; store loaded; {:?}", root.display(), started.elapsed());
     let store = Arc::new(store.unwrap_or_else(|_| Warm::empty()));
+    live.index.reserve_names(store.names());
     // Files indexed before (a reindex): those the scan does not find again are gone.
     let had_files = live.index.files().iter().any(|f| f.path.starts_with(root));
     let (tx, rx) = mpsc::unbounded_channel::<Progress>();
@@ -91,6 +92,7 @@ async fn index_root(live: &Live, root: &Path, warm: bool, near: &[PathBuf]) {
                 let _ = tx.send(p);
             };
             let stats = scanner::scan(&root, &config, &cancel, &*store, &sink, &progress);
+            index.shrink_to_fit();
             if had_files && !stats.cancelled {
                 let seen = seen.into_inner().unwrap_or_else(|p| p.into_inner());
                 for file in index.files() {
