@@ -4,28 +4,82 @@
 //! unit columns, computed once at extraction so that answering never rereads a file. Names are
 //! interned process-wide: a [`Name`] is four bytes. No IO, no LSP types.
 
+use std::hash::BuildHasher;
 use std::num::NonZeroU32;
-use std::sync::{LazyLock, Mutex};
+use std::sync::{LazyLock, Mutex, RwLock};
 
-use dashmap::DashMap;
+use hashbrown::HashTable;
 use rustc_hash::FxBuildHasher;
 use serde::{Deserialize, Serialize};
 
-/// The process-wide interner. Text to name through a sharded map; name to text through an
-/// append-only vector, so that `as_str` (ranking and every answer call it) is an index and a load,
-/// without a lock. The texts live in leaked chunks: names are never freed.
+/// The process-wide interner. Text to name through sharded hash tables that hold only the names
+/// (four bytes a slot: the text is compared through `texts`); name to text through an append-only
+/// vector, so that `as_str` (ranking and every answer call it) is an index and a load, without a
+/// lock. The texts live in leaked chunks: names are never freed.
 struct Interner {
-    ids: DashMap<&'static str, Name, FxBuildHasher>,
-    texts: boxcar::Vec<&'static str>,
+    ids: [RwLock<HashTable<Name>>; SHARDS],
+    texts: boxcar::Vec<Text>,
     /// New names are added one at a time (a name added twice would get two ids).
     arena: Mutex<Arena>,
 }
 
+const SHARDS: usize = 16;
+
 static INTERNER: LazyLock<Interner> = LazyLock::new(|| Interner {
-    ids: DashMap::with_hasher(FxBuildHasher),
+    ids: std::array::from_fn(|_| RwLock::new(HashTable::new())),
     texts: boxcar::Vec::new(),
     arena: Mutex::new(Arena { free: &mut [] }),
 });
+
+impl Interner {
+    fn hash(text: &str) -> u64 {
+        FxBuildHasher.hash_one(text)
+    }
+
+    /// The shard of a hash: its top bits (the table itself uses the low ones).
+    fn shard(&self, hash: u64) -> &RwLock<HashTable<Name>> {
+        &self.ids[(hash >> (64 - SHARDS.trailing_zeros())) as usize]
+    }
+
+    fn find(&self, text: &str, hash: u64) -> Option<Name> {
+        let shard = self.shard(hash).read().unwrap_or_else(|p| p.into_inner());
+        shard.find(hash, |n| n.as_str() == text).copied()
+    }
+}
+
+/// A name's text in 8 bytes where a `&'static str` takes 16 (the interner holds one per name:
+/// 5 MB on rust-crates' 600 k names): its address in the arena, with its length in the top 16
+/// bits, which no user-space address on a 64-bit platform uses. A text of 65,535 bytes or more
+/// keeps its length in the 8 bytes before it.
+#[derive(Clone, Copy)]
+struct Text(u64);
+
+impl Text {
+    const LONG: u64 = 0xFFFF;
+    const ADDRESS: u64 = (1 << 48) - 1;
+
+    fn new(text: &'static str) -> Text {
+        let address = text.as_ptr() as u64;
+        assert!(address & !Text::ADDRESS == 0, "a 48-bit address");
+        Text(address | (text.len() as u64).min(Text::LONG) << 48)
+    }
+
+    fn get(self) -> &'static str {
+        let start = (self.0 & Text::ADDRESS) as *const u8;
+        let len = match self.0 >> 48 {
+            Text::LONG => {
+                // SAFETY: `Arena::alloc` wrote the length of a long text in the 8 bytes before it.
+                let prefix = unsafe { std::slice::from_raw_parts(start.sub(8), 8) };
+                u64::from_le_bytes(prefix.try_into().expect("8 bytes")) as usize
+            }
+            short => short as usize,
+        };
+        // SAFETY: `start..start + len` is a text `Arena::alloc` copied from a `str` into leaked
+        // memory that is never written again (the arena hands out each byte once), published to
+        // readers through `texts` after the copy.
+        unsafe { std::str::from_utf8_unchecked(std::slice::from_raw_parts(start, len)) }
+    }
+}
 
 /// Bytes for name texts, carved from leaked chunks.
 struct Arena {
@@ -35,14 +89,18 @@ struct Arena {
 impl Arena {
     const CHUNK: usize = 64 * 1024;
 
-    fn alloc(&mut self, text: &str) -> &'static str {
-        if text.len() > self.free.len() {
-            self.free = Box::leak(vec![0u8; Self::CHUNK.max(text.len())].into_boxed_slice());
+    fn alloc(&mut self, text: &str) -> Text {
+        let prefix = if text.len() as u64 >= Text::LONG { 8 } else { 0 };
+        let len = prefix + text.len();
+        if len > self.free.len() {
+            self.free = Box::leak(vec![0u8; Self::CHUNK.max(len)].into_boxed_slice());
         }
-        let (head, rest) = std::mem::take(&mut self.free).split_at_mut(text.len());
+        let (head, rest) = std::mem::take(&mut self.free).split_at_mut(len);
+        let (head_prefix, head) = head.split_at_mut(prefix);
+        head_prefix.copy_from_slice(&(text.len() as u64).to_le_bytes()[..prefix]);
         head.copy_from_slice(text.as_bytes());
         self.free = rest;
-        std::str::from_utf8(head).expect("copied from a str")
+        Text::new(std::str::from_utf8(head).expect("copied from a str"))
     }
 }
 
@@ -52,29 +110,36 @@ pub struct Name(NonZeroU32);
 
 impl Name {
     pub fn new(text: &str) -> Name {
-        if let Some(name) = Name::lookup(text) {
+        let (interner, hash) = (&*INTERNER, Interner::hash(text));
+        if let Some(name) = interner.find(text, hash) {
             return name;
         }
-        let interner = &*INTERNER;
         let mut arena = interner.arena.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(name) = Name::lookup(text) {
+        if let Some(name) = interner.find(text, hash) {
             return name;
         }
         let text = arena.alloc(text);
         let index = interner.texts.push(text);
         let name = Name(NonZeroU32::new(u32::try_from(index + 1).expect("fewer than 4 G names")).expect("index + 1"));
-        interner.ids.insert(text, name);
+        let mut shard = interner.shard(hash).write().unwrap_or_else(|p| p.into_inner());
+        shard.insert_unique(hash, name, |n| Interner::hash(n.as_str()));
         name
     }
 
     /// The name if it was ever interned (a name never seen cannot be in the index).
     pub fn lookup(text: &str) -> Option<Name> {
-        INTERNER.ids.get(text).map(|n| *n)
+        INTERNER.find(text, Interner::hash(text))
+    }
+
+    /// The name's number: names are numbered densely from 0 in the order first interned, so
+    /// per-name data can live in a vector.
+    pub fn index(self) -> usize {
+        self.0.get() as usize - 1
     }
 
     pub fn as_str(self) -> &'static str {
         // Interned before this name existed, and never removed.
-        INTERNER.texts[self.0.get() as usize - 1]
+        INTERNER.texts[self.index()].get()
     }
 }
 
@@ -131,6 +196,11 @@ pub enum Role {
     Scope,
 }
 
+impl Role {
+    /// Every role, each at the index of its discriminant.
+    pub const ALL: [Role; 3] = [Role::Definition, Role::Reference, Role::Scope];
+}
+
 /// The kind of a symbol, the tags vocabulary (`@definition.<kind>`) normalised.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum SymbolKind {
@@ -154,6 +224,27 @@ pub enum SymbolKind {
 }
 
 impl SymbolKind {
+    /// Every kind, each at the index of its discriminant.
+    pub const ALL: [SymbolKind; 17] = [
+        SymbolKind::Function,
+        SymbolKind::Method,
+        SymbolKind::Class,
+        SymbolKind::Interface,
+        SymbolKind::Module,
+        SymbolKind::Macro,
+        SymbolKind::Constant,
+        SymbolKind::Variable,
+        SymbolKind::Field,
+        SymbolKind::Property,
+        SymbolKind::Enum,
+        SymbolKind::EnumMember,
+        SymbolKind::Struct,
+        SymbolKind::Type,
+        SymbolKind::Constructor,
+        SymbolKind::Impl,
+        SymbolKind::Other,
+    ];
+
     /// Maps a tags-query kind (`function` in `@definition.function`) to a kind.
     pub fn from_tag(tag: &str) -> SymbolKind {
         match tag {
@@ -245,4 +336,26 @@ impl Symbol {
 pub fn container_name(symbols: &[Symbol], index: usize) -> Option<&'static str> {
     let parent = symbols.get(index)?.parent_index()?;
     symbols.get(parent).map(|p| p.name.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_their_text_whatever_its_length() {
+        let long = "x".repeat(70_000);
+        let edge = "é".repeat(0xFFFF / 2) + "a";
+        assert_eq!(edge.len(), 0xFFFF);
+        let texts = ["a", "", "with_underscores", "ünïcödé", "🦀crab", &long, &edge, "after_long"];
+        let names: Vec<Name> = texts.iter().map(|t| Name::new(t)).collect();
+        for (name, text) in names.iter().zip(texts) {
+            assert_eq!(name.as_str(), text);
+            assert_eq!(Name::new(text), *name, "interned once");
+            assert_eq!(Name::lookup(text), Some(*name));
+        }
+        assert_eq!(Name::lookup("symbol_tests_never_interned"), None);
+        let distinct: std::collections::HashSet<Name> = names.iter().copied().collect();
+        assert_eq!(distinct.len(), texts.len());
+    }
 }
