@@ -1,13 +1,15 @@
 //! Times `Index::search` in-process on a corpus folder with the benchmark's seeded query sample:
-//! `cargo run --release --example search -- <folder> [queries]`. Indexes without the persistent
-//! store (parses every file), then prints p50/p99 and the slowest queries.
+//! `cargo run --release --example search -- <folder> [queries]`. Indexes from the persistent store
+//! when one is current (as `symdex index` leaves it; `SYMDEX_CACHE_DIR` as for the server), else
+//! parses every file; then prints p50/p99 and the slowest queries.
 
 use std::time::{Duration, Instant};
 
+use symdex::cache::{Cache, Warm};
 use symdex::cli::bench::Sample;
 use symdex::config::Config;
 use symdex::index::{Index, SearchQuery};
-use symdex::scanner::{self, CancelToken, NoReuse, ScanConfig};
+use symdex::scanner::{self, CancelToken, ScanConfig};
 
 fn main() {
     tracing_subscriber::fmt()
@@ -19,10 +21,13 @@ fn main() {
     let n: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(400);
     let index = Index::new();
     let started = Instant::now();
+    let store = Cache::resolve(None).map_or_else(Warm::empty, |cache| cache.load(&dir));
+    index.reserve_names(store.names());
     let sink = |file: scanner::IndexedFile| {
         index.upsert(file.into_update());
     };
-    scanner::scan(&dir, &ScanConfig::from_config(&Config::default()), &CancelToken::new(), &NoReuse, &sink, &|_| {});
+    scanner::scan(&dir, &ScanConfig::from_config(&Config::default()), &CancelToken::new(), &store, &sink, &|_| {});
+    index.shrink_to_fit();
     eprintln!("indexed {} symbols, {} names in {:?}", index.symbol_count(), index.name_count(), started.elapsed());
     let sample = Sample::take(&dir, n, 7);
     let limit = Config::default().result_limit;

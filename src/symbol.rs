@@ -126,6 +126,20 @@ impl Name {
         name
     }
 
+    /// Makes room for `additional` names about to be interned (a store being loaded), so that the
+    /// tables do not rehash, reading every text again, as they grow.
+    pub fn reserve(additional: usize) {
+        let interner = &*INTERNER;
+        let _arena = interner.arena.lock().unwrap_or_else(|p| p.into_inner());
+        // Hashes spread names evenly over the shards; a little more than an even share each.
+        let each = additional / SHARDS + additional / SHARDS / 8;
+        for shard in &interner.ids {
+            let mut shard = shard.write().unwrap_or_else(|p| p.into_inner());
+            shard.reserve(each, |n| Interner::hash(n.as_str()));
+        }
+        interner.texts.reserve(additional);
+    }
+
     /// The name if it was ever interned (a name never seen cannot be in the index).
     pub fn lookup(text: &str) -> Option<Name> {
         INTERNER.find(text, Interner::hash(text))

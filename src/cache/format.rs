@@ -286,6 +286,9 @@ fn read_names<R: Read>(body: &mut Body<R>, count: u64, decode: bool) -> Result<V
     // Each name takes at least a byte of the body.
     let mut names = Vec::with_capacity(if decode { count.min(body.left) as usize } else { 0 });
     let mut buf = Vec::new();
+    if decode {
+        Name::reserve(names.capacity());
+    }
     for _ in 0..count {
         let text = std::str::from_utf8(body.record(&mut buf)?).map_err(|_| bad("a name is not UTF-8"))?;
         if decode {
