@@ -31,7 +31,9 @@ fn main() {
     eprintln!("indexed {} symbols, {} names in {:?}", index.symbol_count(), index.name_count(), started.elapsed());
     let sample = Sample::take(&dir, n, 7);
     let limit = Config::default().result_limit;
-    for query in ["__u", "cet", "coe", "rer", "gi", "Tx", "dev", "stats", "sin", "HashMap"] {
+    for query in
+        ["__u", "cet", "coe", "rer", "gi", "Tx", "dev", "stats", "sin", "HashMap", "d_ae", "i_s_ssii", "T_AS", "sa_x"]
+    {
         let t = Instant::now();
         let hits = index.search(&SearchQuery { text: query.to_owned(), limit });
         println!("{query:?}: {} hits in {:?}", hits.len(), t.elapsed());

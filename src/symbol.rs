@@ -8,7 +8,7 @@ use std::hash::BuildHasher;
 use std::num::NonZeroU32;
 use std::sync::{LazyLock, Mutex, RwLock};
 
-use hashbrown::HashTable;
+use hashbrown::{hash_table, HashTable};
 use rustc_hash::FxBuildHasher;
 use serde::{Deserialize, Serialize};
 
@@ -39,6 +39,22 @@ impl Interner {
     /// The shard of a hash: its top bits (the table itself uses the low ones).
     fn shard(&self, hash: u64) -> &RwLock<HashTable<Name>> {
         &self.ids[(hash >> (64 - SHARDS.trailing_zeros())) as usize]
+    }
+
+    /// The name of `text`, interned if new; the caller holds the arena (names are added one at a
+    /// time).
+    fn intern(&self, arena: &mut Arena, text: &str, hash: u64) -> Name {
+        let mut shard = self.shard(hash).write().unwrap_or_else(|p| p.into_inner());
+        match shard.entry(hash, |n| n.as_str() == text, |n| Interner::hash(n.as_str())) {
+            hash_table::Entry::Occupied(found) => *found.get(),
+            hash_table::Entry::Vacant(slot) => {
+                let index = self.texts.push(arena.alloc(text));
+                let name =
+                    Name(NonZeroU32::new(u32::try_from(index + 1).expect("fewer than 4 G names")).expect("index + 1"));
+                slot.insert(name);
+                name
+            }
+        }
     }
 
     fn find(&self, text: &str, hash: u64) -> Option<Name> {
@@ -115,15 +131,15 @@ impl Name {
             return name;
         }
         let mut arena = interner.arena.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(name) = interner.find(text, hash) {
-            return name;
-        }
-        let text = arena.alloc(text);
-        let index = interner.texts.push(text);
-        let name = Name(NonZeroU32::new(u32::try_from(index + 1).expect("fewer than 4 G names")).expect("index + 1"));
-        let mut shard = interner.shard(hash).write().unwrap_or_else(|p| p.into_inner());
-        shard.insert_unique(hash, name, |n| Interner::hash(n.as_str()));
-        name
+        interner.intern(&mut arena, text, hash)
+    }
+
+    /// Interns many texts (a store's names), appending their names to `out`: the lock taken once,
+    /// one table probe a text where [`Name::new`] takes two for a text not seen yet.
+    pub fn new_many<'t>(texts: impl IntoIterator<Item = &'t str>, out: &mut Vec<Name>) {
+        let interner = &*INTERNER;
+        let mut arena = interner.arena.lock().unwrap_or_else(|p| p.into_inner());
+        out.extend(texts.into_iter().map(|text| interner.intern(&mut arena, text, Interner::hash(text))));
     }
 
     /// Makes room for `additional` names about to be interned (a store being loaded), so that the
@@ -371,5 +387,18 @@ mod tests {
         assert_eq!(Name::lookup("symbol_tests_never_interned"), None);
         let distinct: std::collections::HashSet<Name> = names.iter().copied().collect();
         assert_eq!(distinct.len(), texts.len());
+    }
+
+    #[test]
+    fn interning_many_at_once_agrees_with_one_at_a_time() {
+        let known = Name::new("new_many_known");
+        let mut out = vec![known];
+        Name::new_many(["new_many_a", "new_many_known", "new_many_b", "new_many_a"], &mut out);
+        assert_eq!(out.len(), 5, "appended, one name a text");
+        assert_eq!(out[2], known);
+        assert_eq!(out[1], out[4], "the same text twice in a batch is one name");
+        assert_ne!(out[1], out[3]);
+        assert_eq!(Name::new("new_many_b"), out[3]);
+        assert_eq!(out[1].as_str(), "new_many_a");
     }
 }

@@ -285,14 +285,23 @@ const BATCH: usize = 256 * 1024;
 fn read_names<R: Read>(body: &mut Body<R>, count: u64, decode: bool) -> Result<Vec<Name>, ReadError> {
     // Each name takes at least a byte of the body.
     let mut names = Vec::with_capacity(if decode { count.min(body.left) as usize } else { 0 });
-    let mut buf = Vec::new();
     if decode {
         Name::reserve(names.capacity());
     }
-    for _ in 0..count {
+    // Interned in batches: the interner's lock is taken once a batch, and never for long.
+    const BATCH: usize = 4096;
+    let (mut buf, mut texts, mut ends) = (Vec::new(), String::new(), Vec::with_capacity(BATCH));
+    for read in 0..count {
         let text = std::str::from_utf8(body.record(&mut buf)?).map_err(|_| bad("a name is not UTF-8"))?;
         if decode {
-            names.push(Name::new(text));
+            texts.push_str(text);
+            ends.push(texts.len());
+            if ends.len() == BATCH || read + 1 == count {
+                let starts = std::iter::once(0).chain(ends.iter().copied());
+                Name::new_many(starts.zip(&ends).map(|(start, &end)| &texts[start..end]), &mut names);
+                texts.clear();
+                ends.clear();
+            }
         }
     }
     Ok(names)

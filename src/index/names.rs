@@ -264,15 +264,24 @@ impl NameTable {
         self.text.extend_from_slice(bytes);
         self.ends.push(u32::try_from(self.text.len()).unwrap_or(u32::MAX));
         let (word, bit) = (i / 64, 1u64 << (i % 64));
+        // The characters of each kind, as masks over the character indexes: each set is then
+        // written once per character the name holds, not once per byte.
+        let mut kinds = [0u64; KINDS];
         let mut word_start = 0;
         for (at, &b) in bytes.iter().enumerate() {
             if is_word_start(bytes, at) {
                 word_start = at;
             }
             let Some(c) = char_index(b) else { continue };
-            self.sets[set(HOLDS, c)][word] |= bit;
+            kinds[HOLDS] |= 1 << c;
             if at - word_start < KINDS - AT_WORD_START {
-                self.sets[set(AT_WORD_START + at - word_start, c)][word] |= bit;
+                kinds[AT_WORD_START + at - word_start] |= 1 << c;
+            }
+        }
+        for (kind, mut chars) in kinds.into_iter().enumerate() {
+            while chars != 0 {
+                self.sets[set(kind, chars.trailing_zeros() as usize)][word] |= bit;
+                chars &= chars - 1;
             }
         }
     }
