@@ -214,7 +214,7 @@ pub(super) struct NameTable {
     text: Vec<u8>,
     ends: Vec<u32>,
     /// `sets[set(kind, c)]`: bit `i` set when `names[i]` holds character `c` as described by
-    /// `kind` ([`HOLDS`], [`AT_WORD_START`] + position in a word up to 2).
+    /// `kind` ([`HOLDS`], [`AT_WORD_START`] + position in a word up to 2, [`TWICE`]).
     sets: Vec<Vec<u64>>,
     /// Shrunk to fit once: grows slowly from then on (see [`make_room`]).
     settled: bool,
@@ -233,7 +233,12 @@ pub(super) fn make_room<T>(v: &mut Vec<T>, more: usize, settled: bool) {
 const HOLDS: usize = 0;
 /// At a word's start; `AT_WORD_START + k`: `k` bytes after a word's start.
 const AT_WORD_START: usize = 1;
-const KINDS: usize = 4;
+/// How many positions in a word have sets: 0, 1 and 2 bytes after its start.
+const WORD_POSITIONS: usize = 3;
+/// At least twice: a query holding a character twice or more (`mmD`, `i_s_ssii`) can only match
+/// names that do.
+const TWICE: usize = AT_WORD_START + WORD_POSITIONS;
+const KINDS: usize = TWICE + 1;
 
 fn set(kind: usize, c: usize) -> usize {
     kind * CHARS + c
@@ -273,8 +278,9 @@ impl NameTable {
                 word_start = at;
             }
             let Some(c) = char_index(b) else { continue };
+            kinds[TWICE] |= kinds[HOLDS] & 1 << c;
             kinds[HOLDS] |= 1 << c;
-            if at - word_start < KINDS - AT_WORD_START {
+            if at - word_start < WORD_POSITIONS {
                 kinds[AT_WORD_START + at - word_start] |= 1 << c;
             }
         }
@@ -323,15 +329,18 @@ impl NameTable {
         }
         // Each constraint: a name must be in one of its sets.
         let mut constraints: Vec<Vec<&[u64]>> = Vec::new();
-        let mut seen = 0u64;
+        let (mut seen, mut twice) = (0u64, 0u64);
         let chars: Vec<Option<usize>> = query.bytes().map(char_index).collect();
         for &c in chars.iter().flatten() {
             if seen & 1 << c == 0 {
                 seen |= 1 << c;
                 constraints.push(vec![&self.sets[set(HOLDS, c)]]);
+            } else if twice & 1 << c == 0 {
+                twice |= 1 << c;
+                constraints.push(vec![&self.sets[set(TWICE, c)]]);
             }
         }
-        for (k, c) in chars.iter().enumerate().take(if words { KINDS - AT_WORD_START } else { 1 }) {
+        for (k, c) in chars.iter().enumerate().take(if words { WORD_POSITIONS } else { 1 }) {
             if let Some(c) = *c {
                 constraints.push((0..=k).map(|at| &self.sets[set(AT_WORD_START + at, c)][..]).collect());
             }
@@ -401,6 +410,13 @@ mod tests {
         // Characters without a bit constrain nothing: the matcher decides.
         assert_eq!(found(&table, "é"), names);
         assert_eq!(found(&table, "éc"), ["create_event_target", "collect", "éclair"]);
+        // A character the query holds twice, the name must too (in either case).
+        // (`serve` and `HTTPServer` hold two, but no word of theirs starts with e.)
+        assert_eq!(found(&table, "ee"), ["create_event_target"]);
+        assert_eq!(found(&table, "cc"), ["collect"]);
+        // Twice is the bit: three in the query still lets names with two through to the matcher.
+        assert_eq!(found(&table, "tTt"), ["create_event_target", "Target"]);
+        assert_eq!(found(&table, "xx"), Vec::<&str>::new());
         table.push(Name::new("abMap"));
         let mut words = Vec::new();
         table.candidates("MAP", true, (0, 1), |_, n| words.push(n.as_str()));
@@ -437,6 +453,7 @@ mod tests {
                 .iter()
                 .map(String::as_str)
                 .filter(|n| char_mask(n) & mask == mask && word_start_mask(n) & first == first)
+                .filter(|n| query.chars().all(|c| query.matches(c).count() < 2 || n.matches(c).count() >= 2))
                 .collect();
             assert_eq!(found(&table, query), expected, "{query}");
             assert!(!expected.is_empty(), "{query}");

@@ -561,7 +561,7 @@ mod tests {
 
     fn random_queries(rng: &mut fastrand::Rng, names: &[String], n: usize) -> Vec<String> {
         let mut queries: Vec<String> =
-            vec!["g".into(), "get".into(), "MAP".into(), "hm".into(), "xe".into(), "_".into()];
+            ["g", "get", "MAP", "hm", "xe", "_", "ee", "aa", "eEe", "s_s", "mmD"].map(String::from).to_vec();
         for _ in 0..n {
             let name = &names[rng.usize(..names.len())];
             let chars: Vec<char> = name.chars().collect();
