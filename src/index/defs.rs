@@ -97,8 +97,8 @@ impl Definitions {
     }
 
     pub(super) fn shrink_to_fit(&mut self) {
-        self.slots.shrink_to_fit();
-        self.many.shrink_to_fit();
+        super::names::shrink_with_room(&mut self.slots);
+        super::names::shrink_with_room(&mut self.many);
         self.settled = true;
     }
 

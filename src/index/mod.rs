@@ -298,8 +298,8 @@ impl Index {
         self.definitions.write().unwrap_or_else(|p| p.into_inner()).reserve(hint.count);
     }
 
-    /// Gives back the spare capacity the name indexes grew into (up to half of them): called
-    /// when a scan ends, after which they grow by a trickle of edits.
+    /// Gives back the spare capacity the name indexes grew into (up to half of them), keeping a
+    /// sixteenth for the edits to come: called when a scan ends.
     pub fn shrink_to_fit(&self) {
         self.name_table.write().unwrap_or_else(|p| p.into_inner()).shrink_to_fit();
         self.definitions.write().unwrap_or_else(|p| p.into_inner()).shrink_to_fit();
