@@ -4,8 +4,9 @@
 //! request is rare next to the memory a name map for every use would hold.
 //!
 //! Invariants: no IO and no LSP types here; queries never hold a map guard while touching another
-//! map, and an update holds only its own file's entry while it edits the name indexes, so readers
-//! and writers of different files never wait on each other for long.
+//! map, and an update holds only its own file's entry while it edits the name indexes (each
+//! behind one lock, taken once per file for that file's names), so readers and writers of
+//! different files never wait on each other for long.
 
 mod defs;
 mod names;
@@ -30,7 +31,7 @@ pub use rank::{is_vendored, DefinitionQuery, SearchQuery};
 /// A file's number in the index (stable while the process runs).
 pub type FileId = u32;
 
-/// The files defining a name: most names have one or two, held inline without an allocation.
+/// The files defining a name: up to four held inline without an allocation.
 type FileIds = smallvec::SmallVec<[FileId; 4]>;
 
 /// Where a file's current symbols came from.
@@ -299,7 +300,8 @@ impl Index {
     }
 
     /// Gives back the spare capacity the name indexes grew into (up to half of them), keeping a
-    /// sixteenth for the edits to come: called when a scan ends.
+    /// sixteenth for the edits to come, and returns the allocator's free memory to the system
+    /// (the scan's transient buffers): called when a scan ends.
     pub fn shrink_to_fit(&self) {
         self.name_table.write().unwrap_or_else(|p| p.into_inner()).shrink_to_fit();
         self.definitions.write().unwrap_or_else(|p| p.into_inner()).shrink_to_fit();
