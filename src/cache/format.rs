@@ -661,7 +661,8 @@ pub(super) fn encode_symbols(symbols: impl Iterator<Item = Symbol>, name_ids: &H
     }
 }
 
-/// Stable codes of kinds and roles: an exhaustive match, so a new variant cannot be forgotten.
+/// Stable codes of kinds and roles: an exhaustive match, so a new variant cannot be forgotten;
+/// decoded through `SymbolKind::ALL` and `Role::ALL`, which list them in the same order.
 fn kind_code(kind: SymbolKind) -> u32 {
     match kind {
         SymbolKind::Function => 0,
@@ -684,28 +685,8 @@ fn kind_code(kind: SymbolKind) -> u32 {
     }
 }
 
-const KINDS: [SymbolKind; 17] = [
-    SymbolKind::Function,
-    SymbolKind::Method,
-    SymbolKind::Class,
-    SymbolKind::Interface,
-    SymbolKind::Module,
-    SymbolKind::Macro,
-    SymbolKind::Constant,
-    SymbolKind::Variable,
-    SymbolKind::Field,
-    SymbolKind::Property,
-    SymbolKind::Enum,
-    SymbolKind::EnumMember,
-    SymbolKind::Struct,
-    SymbolKind::Type,
-    SymbolKind::Constructor,
-    SymbolKind::Impl,
-    SymbolKind::Other,
-];
-
 fn kind_of(code: u32) -> Option<SymbolKind> {
-    KINDS.get(code as usize).copied()
+    SymbolKind::ALL.get(code as usize).copied()
 }
 
 fn role_code(role: Role) -> u32 {
@@ -717,7 +698,7 @@ fn role_code(role: Role) -> u32 {
 }
 
 fn role_of(code: u32) -> Option<Role> {
-    [Role::Definition, Role::Reference, Role::Scope].get(code as usize).copied()
+    Role::ALL.get(code as usize).copied()
 }
 
 /// A path's bytes (as stored).
@@ -743,5 +724,21 @@ pub(super) fn bytes_path(bytes: &[u8]) -> Option<std::path::PathBuf> {
     #[cfg(not(unix))]
     {
         std::str::from_utf8(bytes).ok().map(std::path::PathBuf::from)
+    }
+}
+
+#[cfg(test)]
+mod codes {
+    use super::*;
+
+    #[test]
+    fn every_kind_and_role_decodes_from_its_code() {
+        for kind in SymbolKind::ALL {
+            assert_eq!(kind_of(kind_code(kind)), Some(kind));
+        }
+        for role in Role::ALL {
+            assert_eq!(role_of(role_code(role)), Some(role));
+        }
+        assert_eq!(kind_of(SymbolKind::ALL.len() as u32), None);
     }
 }
