@@ -27,7 +27,7 @@ fn main() {
         index.upsert(file.into_update());
     };
     scanner::scan(&dir, &ScanConfig::from_config(&Config::default()), &CancelToken::new(), &store, &sink, &|_| {});
-    index.shrink_to_fit();
+    index.settle();
     eprintln!("indexed {} symbols, {} names in {:?}", index.symbol_count(), index.name_count(), started.elapsed());
     let sample = Sample::take(&dir, n, 7);
     let limit = Config::default().result_limit;

@@ -278,7 +278,7 @@ fn build_index(root: &Path, config: &Config, show_progress: bool, no_cache: bool
         None => {}
     };
     let stats = scanner::scan(root, &scan_config, &CancelToken::new(), &store, &sink, &progress);
-    index.shrink_to_fit();
+    index.settle();
     let ready = started.elapsed();
     if let Some(bar) = bar {
         bar.finish_and_clear();

@@ -23,7 +23,7 @@ pub(super) struct Definitions {
     many: Vec<FileIds>,
     /// Entries of `many` no name points to.
     free: Vec<u32>,
-    /// Shrunk to fit once: grows slowly from then on.
+    /// Settled once (shrunk, keeping a sixteenth of room): grows slowly from then on.
     settled: bool,
 }
 
@@ -96,7 +96,7 @@ impl Definitions {
         self.slots.reserve(names);
     }
 
-    pub(super) fn shrink_to_fit(&mut self) {
+    pub(super) fn settle(&mut self) {
         super::names::shrink_with_room(&mut self.slots);
         super::names::shrink_with_room(&mut self.many);
         self.settled = true;

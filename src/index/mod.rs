@@ -293,7 +293,7 @@ impl Index {
 
     /// Makes room in the name indexes for the names a persistent store is about to bring, so
     /// that loading it does not grow them by doubling (a peak of up to twice their size). Room
-    /// reserved and not used is never touched, and [`Index::shrink_to_fit`] gives it back.
+    /// reserved and not used is never touched, and [`Index::settle`] gives it back.
     pub fn reserve_names(&self, hint: NameHint) {
         self.name_table.write().unwrap_or_else(|p| p.into_inner()).reserve(hint);
         self.definitions.write().unwrap_or_else(|p| p.into_inner()).reserve(hint.count);
@@ -302,9 +302,9 @@ impl Index {
     /// Gives back the spare capacity the name indexes grew into (up to half of them), keeping a
     /// sixteenth for the edits to come, and returns the allocator's free memory to the system
     /// (the scan's transient buffers): called when a scan ends.
-    pub fn shrink_to_fit(&self) {
-        self.name_table.write().unwrap_or_else(|p| p.into_inner()).shrink_to_fit();
-        self.definitions.write().unwrap_or_else(|p| p.into_inner()).shrink_to_fit();
+    pub fn settle(&self) {
+        self.name_table.write().unwrap_or_else(|p| p.into_inner()).settle();
+        self.definitions.write().unwrap_or_else(|p| p.into_inner()).settle();
         #[cfg(target_env = "gnu")]
         // SAFETY: malloc_trim only returns free memory to the system.
         unsafe {

@@ -216,11 +216,12 @@ pub(super) struct NameTable {
     /// `sets[set(kind, c)]`: bit `i` set when `names[i]` holds character `c` as described by
     /// `kind` ([`HOLDS`], [`AT_WORD_START`] + position in a word up to 2, [`TWICE`]).
     sets: Vec<Vec<u64>>,
-    /// Shrunk to fit once: grows slowly from then on (see [`make_room`]).
+    /// Settled once (shrunk, keeping a sixteenth of room): grows slowly from then on (see
+    /// [`make_room`]).
     settled: bool,
 }
 
-/// Makes room for `more` elements. Once `settled` (shrunk to fit when a scan ended), a vector
+/// Makes room for `more` elements. Once `settled` (shrunk when a scan ended), a vector
 /// grows by an eighth rather than doubling: the table's vectors are large and would otherwise
 /// double on the first name an edit adds (still amortised constant time a push).
 pub(super) fn make_room<T>(v: &mut Vec<T>, more: usize, settled: bool) {
@@ -309,7 +310,7 @@ impl NameTable {
         self.sets.iter_mut().for_each(|set| set.reserve(hint.count.div_ceil(64)));
     }
 
-    pub(super) fn shrink_to_fit(&mut self) {
+    pub(super) fn settle(&mut self) {
         shrink_with_room(&mut self.names);
         shrink_with_room(&mut self.text);
         shrink_with_room(&mut self.ends);

@@ -92,7 +92,7 @@ async fn index_root(live: &Live, root: &Path, warm: bool, near: &[PathBuf]) {
                 let _ = tx.send(p);
             };
             let stats = scanner::scan(&root, &config, &cancel, &*store, &sink, &progress);
-            index.shrink_to_fit();
+            index.settle();
             if had_files && !stats.cancelled {
                 let seen = seen.into_inner().unwrap_or_else(|p| p.into_inner());
                 for file in index.files() {
