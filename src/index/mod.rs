@@ -322,9 +322,15 @@ impl Index {
     /// with `words`, only those that may match on word starts (see [`names::NameTable`]).
     /// Names no longer defined are visited too; the caller's lookup drops them.
     /// Visits `(text, name)` in the `part`-th of `parts` equal parts of the table.
-    fn candidate_names(&self, query: &str, words: bool, part: (usize, usize), visit: impl FnMut(&[u8], Name)) {
+    fn candidate_names(
+        &self,
+        query: &str,
+        shape: names::Shape,
+        part: (usize, usize),
+        visit: impl FnMut(names::Candidate, Name),
+    ) {
         let table = self.name_table.read().unwrap_or_else(|p| p.into_inner());
-        table.candidates(query, words, part, visit);
+        table.candidates(query, shape, part, visit);
     }
 
     fn reindex_names(&self, id: FileId, old: Option<&FileEntry>, new: Option<&FileEntry>) {

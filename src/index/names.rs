@@ -5,6 +5,8 @@
 //! character instead of a record per name: on the kernel's millions of names that is a few
 //! hundred kilobytes per query instead of tens of megabytes.
 
+use wide::u8x16;
+
 use crate::symbol::Name;
 
 /// Characters with a bit: ASCII letters (case-folded), digits, `_`, `$`, `-`.
@@ -57,32 +59,53 @@ pub(super) enum Fit {
     Scattered,
 }
 
+/// A candidate name as the table holds it: its bytes, and the 64 bytes from its start (its own,
+/// then the next names' or the table's zero padding) that [`FitQuery::fit`] reads in whole vectors.
+#[derive(Clone, Copy)]
+pub(super) struct Candidate<'t> {
+    pub(super) bytes: &'t [u8],
+    window: &'t [u8; WINDOW],
+}
+
+/// Bytes a name is read in by [`FitQuery::fit`] (and the padding the table keeps after its last
+/// name so that every name has them).
+const WINDOW: usize = 64;
+
+impl<'t> Candidate<'t> {
+    /// `bytes` copied into `buf` with zero padding (for names not read from a table).
+    #[cfg(test)]
+    pub(super) fn padded(bytes: &'t [u8], buf: &'t mut [u8; WINDOW]) -> Candidate<'t> {
+        let n = bytes.len().min(WINDOW);
+        buf[..n].copy_from_slice(&bytes[..n]);
+        Candidate { bytes, window: buf }
+    }
+}
+
 /// A query prepared for [`FitQuery::fit`]: ASCII-lowercased, without spaces.
 pub(super) struct FitQuery<'q> {
     query: &'q [u8],
-    /// `slot[b]`: the number of byte `b` (either ASCII case) among the query's distinct
-    /// characters, or `NONE`.
-    slot: [u8; 256],
+    /// The query's distinct characters (at most 32) as vectors to compare a name's bytes with,
+    /// after an OR with `fold[k]` (0x20 for letters: either case matches).
+    needles: Vec<u8x16>,
+    fold: Vec<u8x16>,
     /// `ids[k]`: the number of query character `k` among the distinct characters.
     ids: Vec<u8>,
 }
 
-const NONE: u8 = u8::MAX;
-
 impl<'q> FitQuery<'q> {
     pub(super) fn new(query: &'q [u8]) -> FitQuery<'q> {
-        let mut slot = [NONE; 256];
-        let mut distinct = 0;
+        let mut distinct: Vec<u8> = Vec::new();
         let mut ids = Vec::new();
         for &q in query.iter().take(32) {
-            if slot[usize::from(q)] == NONE {
-                slot[usize::from(q)] = distinct;
-                slot[usize::from(q.to_ascii_uppercase())] = distinct;
-                distinct += 1;
-            }
-            ids.push(slot[usize::from(q)]);
+            let id = distinct.iter().position(|&d| d == q).unwrap_or_else(|| {
+                distinct.push(q);
+                distinct.len() - 1
+            });
+            ids.push(id as u8);
         }
-        FitQuery { query, slot, ids }
+        let needles = distinct.iter().map(|&c| u8x16::splat(c)).collect();
+        let fold = distinct.iter().map(|&c| u8x16::splat(if c.is_ascii_lowercase() { 0x20 } else { 0 })).collect();
+        FitQuery { query, needles, fold, ids }
     }
 
     /// How the query can match `name`, or `None` when it cannot: a fuzzy match must be a
@@ -90,31 +113,50 @@ impl<'q> FitQuery<'q> {
     /// fuzzy matcher (its normalisation may match letters this test cannot), as
     /// [`Fit::Scattered`], as are names over 64 bytes and queries over 32 characters at best; an
     /// empty query fits [`Fit::Words`].
-    pub(super) fn fit(&self, bytes: &[u8]) -> Option<Fit> {
-        let query = self.query;
-        let Some((&first, rest)) = query.split_first() else { return Some(Fit::Words) };
-        if !query.is_ascii() || !bytes.is_ascii() {
-            return Some(Fit::Scattered);
+    pub(super) fn fit(&self, name: Candidate) -> Option<Fit> {
+        self.fit_bounded(name, false).map(|(fit, _)| fit)
+    }
+
+    /// [`score_bound`] of `name`, when it fits the query only as [`Fit::Scattered`]
+    /// (`u16::MAX` for text the bound cannot judge: not ASCII).
+    pub(super) fn scattered_bound(&self, name: Candidate) -> Option<u16> {
+        match self.fit_bounded(name, true)? {
+            (Fit::Scattered, bound) => Some(bound),
+            (Fit::Words, _) => None,
         }
-        if bytes.len() > 64 || query.len() > 32 {
+    }
+
+    /// [`FitQuery::fit`], and with `bound` the score bound of a scattered fit (else 0).
+    fn fit_bounded(&self, name: Candidate, bound: bool) -> Option<(Fit, u16)> {
+        let (query, bytes) = (self.query, name.bytes);
+        let Some((&first, rest)) = query.split_first() else { return Some((Fit::Words, 0)) };
+        if !query.is_ascii() {
+            return Some((Fit::Scattered, u16::MAX));
+        }
+        if bytes.len() > WINDOW || query.len() > 32 {
+            if !bytes.is_ascii() {
+                return Some((Fit::Scattered, u16::MAX));
+            }
             let start =
                 (0..bytes.len()).find(|&i| is_word_start(bytes, i) && bytes[i].to_ascii_lowercase() == first)?;
-            return is_subsequence(&bytes[start + 1..], rest).then_some(Fit::Scattered);
+            is_subsequence(&bytes[start + 1..], rest).then_some(())?;
+            return Some((Fit::Scattered, if bound { score_bound(bytes, query) } else { 0 }));
         }
-        // Bit `i` of `at[c]`: byte `i` is the query's distinct character `c` (`at[32]` collects
-        // the others); of `lower`, `upper`, `digit`: byte `i` is one. Branch-free: this
-        // runs over every candidate.
-        let mut at = [0u64; 33];
-        let (mut lower, mut upper, mut digit) = (0u64, 0u64, 0u64);
-        for (i, &b) in bytes.iter().enumerate() {
-            at[usize::from(self.slot[usize::from(b)]).min(32)] |= 1 << i;
-            lower |= u64::from(b.is_ascii_lowercase()) << i;
-            upper |= u64::from(b.is_ascii_uppercase()) << i;
-            digit |= u64::from(b.is_ascii_digit()) << i;
+        // Most queries hold few distinct characters: fewer masks to clear and fill.
+        if self.needles.len() <= 8 {
+            self.fit_masks(&self.masks::<8>(name.window, bytes.len()), bound)
+        } else {
+            self.fit_masks(&self.masks::<32>(name.window, bytes.len()), bound)
         }
-        let starts = word_start_bits(lower, upper, digit);
-        let at = |k: usize| at[usize::from(self.ids[k])];
-        let after = |bits: u64| u64::MAX.checked_shl(bits.trailing_zeros() + 1).unwrap_or(0);
+    }
+
+    fn fit_masks<const N: usize>(&self, masks: &Masks<N>, bound: bool) -> Option<(Fit, u16)> {
+        let query = self.query;
+        if masks.high != 0 {
+            return Some((Fit::Scattered, u16::MAX));
+        }
+        let starts = word_start_bits(masks.lower, masks.upper, masks.digit);
+        let at = |k: usize| masks.at[usize::from(self.ids[k])];
         // A subsequence from the first word start holding the first character.
         let mut reach = starts & at(0);
         let mut pos = reach & reach.wrapping_neg();
@@ -133,11 +175,80 @@ impl<'q> FitQuery<'q> {
         for k in 1..query.len() {
             reach = (reach << 1 | starts & after(reach)) & at(k);
             if reach == 0 {
-                return Some(Fit::Scattered);
+                let bound = if bound { bound_for(query.len(), self.tightest(masks)) } else { 0 };
+                return Some((Fit::Scattered, bound));
             }
         }
-        Some(Fit::Words)
+        Some((Fit::Words, 0))
     }
+
+    /// The length of the shortest stretch of the name holding the query as a subsequence from its
+    /// first character, as [`score_bound`] finds it (greedily from each occurrence of the first
+    /// character), from the masks.
+    fn tightest<const N: usize>(&self, masks: &Masks<N>) -> usize {
+        let at = |k: usize| masks.at[usize::from(self.ids[k])];
+        let n = self.query.len();
+        let mut tightest = usize::MAX;
+        let mut firsts = at(0);
+        while firsts != 0 {
+            let start = firsts.trailing_zeros() as usize;
+            let mut pos = firsts & firsts.wrapping_neg();
+            for k in 1..n {
+                pos = at(k) & after(pos);
+                pos &= pos.wrapping_neg();
+                if pos == 0 {
+                    // No later start completes the query either.
+                    return tightest;
+                }
+            }
+            tightest = tightest.min(pos.trailing_zeros() as usize + 1 - start);
+            if tightest == n {
+                break;
+            }
+            firsts &= firsts - 1;
+        }
+        tightest
+    }
+
+    /// The bit masks of the first `len` bytes of `window` (at most 64), 16 bytes at a time, for a
+    /// query of at most `N` distinct characters.
+    fn masks<const N: usize>(&self, window: &[u8; WINDOW], len: usize) -> Masks<N> {
+        let mut masks = Masks { at: [0; N], lower: 0, upper: 0, digit: 0, high: 0 };
+        let class = |v: u8x16, from: u8, count: u8| (v - u8x16::splat(from)).simd_lt(u8x16::splat(count)).to_bitmask();
+        for (part, chunk) in window.chunks_exact(16).take(len.div_ceil(16)).enumerate() {
+            let v = u8x16::new(chunk.try_into().expect("16 bytes"));
+            let shift = part * 16;
+            for (at, (&needle, &fold)) in masks.at.iter_mut().zip(self.needles.iter().zip(&self.fold)) {
+                *at |= u64::from((v | fold).simd_eq(needle).to_bitmask()) << shift;
+            }
+            masks.lower |= u64::from(class(v, b'a', 26)) << shift;
+            masks.upper |= u64::from(class(v, b'A', 26)) << shift;
+            masks.digit |= u64::from(class(v, b'0', 10)) << shift;
+            masks.high |= u64::from(v.to_bitmask()) << shift;
+        }
+        let valid = u64::MAX.checked_shl(len as u32).map_or(u64::MAX, |beyond| !beyond);
+        masks.at.iter_mut().for_each(|m| *m &= valid);
+        masks.lower &= valid;
+        masks.upper &= valid;
+        masks.digit &= valid;
+        masks.high &= valid;
+        masks
+    }
+}
+
+/// The bits above the lowest set bit of `bits` (none when `bits` is 0).
+fn after(bits: u64) -> u64 {
+    u64::MAX.checked_shl(bits.trailing_zeros() + 1).unwrap_or(0)
+}
+
+/// Bit `i` of each: byte `i` of a name is the query's distinct character `k` (`at[k]`), a
+/// lowercase letter, an uppercase letter, a digit, not ASCII.
+struct Masks<const N: usize> {
+    at: [u64; N],
+    lower: u64,
+    upper: u64,
+    digit: u64,
+    high: u64,
 }
 
 /// [`is_word_start`] for every byte of a name of at most 64 bytes at once, from the bit masks of
@@ -168,8 +279,6 @@ fn is_subsequence(haystack: &[u8], needle: &[u8]) -> bool {
 /// tightest window holding the query; the scorer's running score never goes below zero, so a
 /// penalty can at most wipe out what came before the gap.
 pub(super) fn score_bound(name: &[u8], query: &[u8]) -> u16 {
-    const MATCH: usize = 16;
-    const MAX_BONUS: usize = 10;
     let n = query.len();
     let mut tightest = usize::MAX;
     for (i, b) in name.iter().enumerate() {
@@ -190,6 +299,14 @@ pub(super) fn score_bound(name: &[u8], query: &[u8]) -> u16 {
             break;
         }
     }
+    bound_for(n, tightest)
+}
+
+/// [`score_bound`] of an `n`-character query whose tightest window in the name is `tightest`
+/// bytes long.
+fn bound_for(n: usize, tightest: usize) -> u16 {
+    const MATCH: usize = 16;
+    const MAX_BONUS: usize = 10;
     let gaps = tightest.saturating_sub(n);
     let penalty = if gaps > 0 { gaps + 2 } else { 0 };
     let after_a_wipe = (MATCH + MAX_BONUS) * (n - 1);
@@ -214,8 +331,10 @@ pub(super) struct NameTable {
     text: Vec<u8>,
     ends: Vec<u32>,
     /// `sets[set(kind, c)]`: bit `i` set when `names[i]` holds character `c` as described by
-    /// `kind` ([`HOLDS`], [`AT_WORD_START`] + position in a word up to 2, [`TWICE`]).
+    /// `kind` ([`HOLDS`], [`AT_WORD_START`] + position in a word up to 2, [`TWICE`], [`FIRST`]).
     sets: Vec<Vec<u64>>,
+    /// `counts[s]`: how many bits `sets[s]` has (a query's rarest sets are read first).
+    counts: Vec<u32>,
     /// Settled once (shrunk, keeping a sixteenth of room): grows slowly from then on (see
     /// [`make_room`]).
     settled: bool,
@@ -246,7 +365,21 @@ const WORD_POSITIONS: usize = 3;
 /// At least twice: a query holding a character twice or more (`mmD`, `i_s_ssii`) can only match
 /// names that do.
 const TWICE: usize = AT_WORD_START + WORD_POSITIONS;
-const KINDS: usize = TWICE + 1;
+/// The name's first byte: a name with a query as its prefix ([`Shape::Prefix`]) starts with the
+/// query's first character.
+const FIRST: usize = TWICE + 1;
+const KINDS: usize = FIRST + 1;
+
+/// Which names [`NameTable::candidates`] visits: those that can match a query
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Shape {
+    /// as a prefix (ignoring case);
+    Prefix,
+    /// on word starts ([`Fit::Words`]), or as a prefix;
+    Words,
+    /// in any way a fuzzy match can (a subsequence from a word start).
+    Scattered,
+}
 
 fn set(kind: usize, c: usize) -> usize {
     kind * CHARS + c
@@ -262,6 +395,7 @@ impl NameTable {
         if i % 64 == 0 {
             if self.sets.is_empty() {
                 self.sets = vec![Vec::new(); KINDS * CHARS];
+                self.counts = vec![0; KINDS * CHARS];
             }
             let settled = self.settled;
             self.sets.iter_mut().for_each(|set| {
@@ -274,8 +408,11 @@ impl NameTable {
         make_room(&mut self.ends, 1, self.settled);
         make_room(&mut self.text, bytes.len(), self.settled);
         self.names.push(name);
+        // The padding after the last name moves to after this one.
+        self.text.truncate(self.text.len().saturating_sub(WINDOW));
         self.text.extend_from_slice(bytes);
         self.ends.push(u32::try_from(self.text.len()).unwrap_or(u32::MAX));
+        self.text.extend_from_slice(&[0; WINDOW]);
         let (word, bit) = (i / 64, 1u64 << (i % 64));
         // The characters of each kind, as masks over the character indexes: each set is then
         // written once per character the name holds, not once per byte.
@@ -291,10 +428,15 @@ impl NameTable {
             if at - word_start < WORD_POSITIONS {
                 kinds[AT_WORD_START + at - word_start] |= 1 << c;
             }
+            if at == 0 {
+                kinds[FIRST] = 1 << c;
+            }
         }
         for (kind, mut chars) in kinds.into_iter().enumerate() {
             while chars != 0 {
-                self.sets[set(kind, chars.trailing_zeros() as usize)][word] |= bit;
+                let s = set(kind, chars.trailing_zeros() as usize);
+                self.sets[s][word] |= bit;
+                self.counts[s] += 1;
                 chars &= chars - 1;
             }
         }
@@ -303,10 +445,11 @@ impl NameTable {
     pub(super) fn reserve(&mut self, hint: super::NameHint) {
         if self.sets.is_empty() {
             self.sets = vec![Vec::new(); KINDS * CHARS];
+            self.counts = vec![0; KINDS * CHARS];
         }
         self.names.reserve(hint.count);
         self.ends.reserve(hint.count);
-        self.text.reserve(hint.bytes);
+        self.text.reserve(hint.bytes + WINDOW);
         self.sets.iter_mut().for_each(|set| set.reserve(hint.count.div_ceil(64)));
     }
 
@@ -318,44 +461,50 @@ impl NameTable {
         self.settled = true;
     }
 
-    /// Visits every name holding all the characters of `query` and with a word starting with its
-    /// first character (as far as those characters have bits; others constrain nothing). With
-    /// `words`, only names where the second and third characters are also early enough in a word
-    /// to match on word starts ([`Fit::Words`]): the `k`-th character at most `k` bytes into one.
+    /// Visits every name holding all the characters of `query` (twice those it holds twice) and
+    /// with a word starting with its first character, as far as those characters have bits
+    /// (others constrain nothing). For [`Shape::Words`], only names where the second and third
+    /// characters are also early enough in a word to match on word starts: the `k`-th character
+    /// at most `k` bytes into one. For [`Shape::Prefix`], the name also starts with the first.
     ///
     /// Visits `(text, name)`, `text` borrowed from the table (cheaper to read than the
     /// interner's), in table order, limited to the `part`-th of `parts` equal parts of the table.
     pub(super) fn candidates(
         &self,
         query: &str,
-        words: bool,
+        shape: Shape,
         (part, parts): (usize, usize),
-        mut visit: impl FnMut(&[u8], Name),
+        mut visit: impl FnMut(Candidate, Name),
     ) {
         if self.names.is_empty() {
             return;
         }
         // Each constraint: a name must be in one of its sets.
-        let mut constraints: Vec<Vec<&[u64]>> = Vec::new();
+        let mut constraints: Vec<Vec<usize>> = Vec::new();
         let (mut seen, mut twice) = (0u64, 0u64);
         let chars: Vec<Option<usize>> = query.bytes().map(char_index).collect();
         for &c in chars.iter().flatten() {
             if seen & 1 << c == 0 {
                 seen |= 1 << c;
-                constraints.push(vec![&self.sets[set(HOLDS, c)]]);
+                constraints.push(vec![set(HOLDS, c)]);
             } else if twice & 1 << c == 0 {
                 twice |= 1 << c;
-                constraints.push(vec![&self.sets[set(TWICE, c)]]);
+                constraints.push(vec![set(TWICE, c)]);
             }
         }
-        for (k, c) in chars.iter().enumerate().take(if words { WORD_POSITIONS } else { 1 }) {
+        let positions = if shape == Shape::Scattered { 1 } else { WORD_POSITIONS };
+        for (k, c) in chars.iter().enumerate().take(positions) {
             if let Some(c) = *c {
-                constraints.push((0..=k).map(|at| &self.sets[set(AT_WORD_START + at, c)][..]).collect());
+                constraints.push((0..=k).map(|at| set(AT_WORD_START + at, c)).collect());
             }
+        }
+        if let (Shape::Prefix, Some(&Some(c))) = (shape, chars.first()) {
+            constraints.push(vec![set(FIRST, c)]);
         }
         // The rarest first: most words of bits end there.
-        constraints
-            .sort_by_cached_key(|sets| sets.iter().flat_map(|set| set.iter()).map(|w| w.count_ones()).sum::<u32>());
+        constraints.sort_by_cached_key(|sets| sets.iter().map(|&s| self.counts[s]).sum::<u32>());
+        let constraints: Vec<Vec<&[u64]>> =
+            constraints.iter().map(|sets| sets.iter().map(|&s| &self.sets[s][..]).collect()).collect();
         let words = self.names.len().div_ceil(64);
         let per_part = words.div_ceil(parts.max(1));
         for word in (part * per_part).min(words)..((part + 1) * per_part).min(words) {
@@ -372,7 +521,8 @@ impl NameTable {
                     break;
                 }
                 let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
-                visit(&self.text[start..self.ends[i] as usize], self.names[i]);
+                let window = self.text[start..start + WINDOW].try_into().expect("the table is padded");
+                visit(Candidate { bytes: &self.text[start..self.ends[i] as usize], window }, self.names[i]);
                 bits &= bits - 1;
             }
         }
@@ -396,8 +546,9 @@ mod tests {
 
     fn found(table: &NameTable, query: &str) -> Vec<&'static str> {
         let mut out = Vec::new();
-        table.candidates(query, false, (0, 1), |text, n| {
-            assert_eq!(text, n.as_str().as_bytes());
+        table.candidates(query, Shape::Scattered, (0, 1), |text, n| {
+            assert_eq!(text.bytes, n.as_str().as_bytes());
+            assert_eq!(&text.window[..text.bytes.len().min(WINDOW)], &text.bytes[..text.bytes.len().min(WINDOW)]);
             out.push(n.as_str());
         });
         out
@@ -427,9 +578,10 @@ mod tests {
         assert_eq!(found(&table, "xx"), Vec::<&str>::new());
         table.push(Name::new("abMap"));
         let mut words = Vec::new();
-        table.candidates("MAP", true, (0, 1), |_, n| words.push(n.as_str()));
+        table.candidates("MAP", Shape::Words, (0, 1), |_, n| words.push(n.as_str()));
         assert_eq!(words, ["abMap"]);
-        assert_eq!(FitQuery::new(b"map").fit(b"abMap"), Some(Fit::Words));
+        let mut buf = [0; WINDOW];
+        assert_eq!(FitQuery::new(b"map").fit(Candidate::padded(b"abMap", &mut buf)), Some(Fit::Words));
     }
 
     #[test]
@@ -445,6 +597,91 @@ mod tests {
             let expected = word_starts(&text).fold(0u64, |m, i| m | 1 << i);
             assert_eq!(bits, expected, "{text}");
         }
+    }
+
+    /// How `query` (lowercase) fits `name`, read byte by byte: what [`FitQuery::fit`] computes
+    /// with masks.
+    fn fit_by_bytes(name: &str, query: &[u8]) -> Option<Fit> {
+        fn on_words(name: &[u8], starts: &[usize], query: &[u8], after: usize) -> bool {
+            let Some((&q, rest)) = query.split_first() else { return true };
+            (after + 1..name.len()).any(|p| {
+                name[p].to_ascii_lowercase() == q
+                    && (starts.contains(&p) || p == after + 1)
+                    && on_words(name, starts, rest, p)
+            })
+        }
+        let bytes = name.as_bytes();
+        let Some((&first, rest)) = query.split_first() else { return Some(Fit::Words) };
+        if !bytes.is_ascii() || !query.is_ascii() {
+            return Some(Fit::Scattered);
+        }
+        let starts: Vec<usize> = word_starts(name).collect();
+        let admissible =
+            starts.iter().any(|&w| bytes[w].to_ascii_lowercase() == first && is_subsequence(&bytes[w + 1..], rest));
+        if !admissible {
+            return None;
+        }
+        let words = bytes.len() <= WINDOW
+            && query.len() <= 32
+            && starts.iter().any(|&w| bytes[w].to_ascii_lowercase() == first && on_words(bytes, &starts, rest, w));
+        Some(if words { Fit::Words } else { Fit::Scattered })
+    }
+
+    #[test]
+    fn fit_and_bound_agree_with_reading_byte_by_byte() {
+        let mut rng = fastrand::Rng::with_seed(17);
+        const PIECES: &[&str] = &["get", "Map", "_", "-", "$", "2", "x9", "HTTP", "Er", "ce", "é", "aa", "D", "s"];
+        let names: Vec<String> =
+            (0..3000).map(|_| (0..rng.usize(1..14)).map(|_| PIECES[rng.usize(..PIECES.len())]).collect()).collect();
+        let mut table = NameTable::default();
+        names.iter().for_each(|n| table.push(Name::new(n)));
+        let mut queries: Vec<String> = ["ge", "mmD", "e_e", "x92", "gmd", "ssss", "é", "$-"].map(String::from).to_vec();
+        for _ in 0..300 {
+            let name: Vec<char> = names[rng.usize(..names.len())].chars().collect();
+            let start = rng.usize(..name.len());
+            let step = rng.usize(1..4);
+            queries.push(name[start..].iter().step_by(step).take(rng.usize(1..12)).collect());
+        }
+        // Queries longer than 32 characters, and with more than 8 distinct ones.
+        queries.push("get".repeat(11) + "m");
+        queries.push("getmap_x9ce".to_owned());
+        let (mut words, mut scattered) = (0, 0);
+        for query in &queries {
+            let folded = query.to_ascii_lowercase();
+            let fit_query = FitQuery::new(folded.as_bytes());
+            table.candidates(query, Shape::Scattered, (0, 1), |candidate, name| {
+                let name = name.as_str();
+                let expected = fit_by_bytes(name, folded.as_bytes());
+                assert_eq!(fit_query.fit(candidate), expected, "{query:?} in {name:?}");
+                let bound = fit_query.scattered_bound(candidate);
+                match expected {
+                    Some(Fit::Scattered) if name.is_ascii() && folded.is_ascii() => {
+                        scattered += 1;
+                        assert_eq!(
+                            bound,
+                            Some(score_bound(name.as_bytes(), folded.as_bytes())),
+                            "{query:?} in {name:?}"
+                        );
+                    }
+                    Some(Fit::Scattered) => assert_eq!(bound, Some(u16::MAX)),
+                    Some(Fit::Words) => {
+                        words += 1;
+                        assert_eq!(bound, None);
+                    }
+                    None => assert_eq!(bound, None),
+                }
+            });
+        }
+        assert!(words > 1000 && scattered > 1000, "{words} {scattered}");
+        // Names of more than 64 bytes are read whole.
+        let long = "a_".repeat(40) + "get_map";
+        let mut buf = [0; WINDOW];
+        let fit_query = FitQuery::new(b"gm");
+        assert_eq!(fit_query.fit(Candidate::padded(long.as_bytes(), &mut buf)), Some(Fit::Scattered));
+        assert_eq!(
+            fit_query.scattered_bound(Candidate::padded(long.as_bytes(), &mut buf)),
+            Some(score_bound(long.as_bytes(), b"gm"))
+        );
     }
 
     #[test]

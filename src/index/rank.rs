@@ -7,7 +7,7 @@ use std::path::{Component, Path, PathBuf};
 use nucleo_matcher::pattern::{Atom, AtomKind, CaseMatching, Normalization};
 use nucleo_matcher::{Config, Matcher, Utf32Str};
 
-use super::names::{self, Fit, FitQuery};
+use super::names::{self, Fit, FitQuery, Shape};
 use super::{Index, SymbolRef};
 use crate::symbol::{Name, Role};
 
@@ -105,21 +105,33 @@ fn search_within(index: &Index, query: &SearchQuery, budget: usize) -> Vec<Symbo
     let started = std::time::Instant::now();
     let folded: Vec<u8> = text.bytes().filter(|&b| b != b' ').map(|b| b.to_ascii_lowercase()).collect();
     let query_fit = FitQuery::new(&folded);
-    // First the names that may match on word starts: the strong tiers and [`Tier::Words`].
+    // First the names the query can be a prefix of (the strong tiers), then, when those are too
+    // few, the names it can match on word starts ([`Tier::Words`]).
     let parts = threads_for(index.name_count() / 8);
-    let fitting: Vec<(Tier, &'static str)> = on_threads(parts, |part| {
+    let strong: Vec<(Tier, &'static str)> = on_threads(parts, |part| {
         let mut found = Vec::new();
-        index.candidate_names(text, true, (part, parts), |candidate, name| {
-            match strong_tier(candidate, text.as_bytes()) {
-                Some(tier) => found.push((tier, name.as_str())),
-                None if query_fit.fit(candidate) == Some(Fit::Words) => found.push((Tier::Words, name.as_str())),
-                None => {}
+        index.candidate_names(text, Shape::Prefix, (part, parts), |candidate, name| {
+            if let Some(tier) = strong_tier(candidate.bytes, text.as_bytes()) {
+                found.push((tier, name.as_str()));
             }
         });
         found
     });
-    let (words, strong): (Vec<_>, Vec<_>) = fitting.into_iter().partition(|(tier, _)| *tier == Tier::Words);
-    let words: Vec<&'static str> = words.into_iter().map(|(_, name)| name).collect();
+    let words: Vec<&'static str> = if strong.len() < limit {
+        on_threads(parts, |part| {
+            let mut found = Vec::new();
+            index.candidate_names(text, Shape::Words, (part, parts), |candidate, name| {
+                if strong_tier(candidate.bytes, text.as_bytes()).is_none()
+                    && query_fit.fit(candidate) == Some(Fit::Words)
+                {
+                    found.push(name.as_str());
+                }
+            });
+            found
+        })
+    } else {
+        Vec::new()
+    };
     let scanned = started.elapsed();
     let (strong_count, words_count) = (strong.len(), words.len());
     let mut matcher = Matcher::new(Config::DEFAULT);
@@ -152,9 +164,9 @@ fn search_within(index: &Index, query: &SearchQuery, budget: usize) -> Vec<Symbo
         let parts = threads_for(index.name_count());
         let bounded: Vec<(Reverse<u16>, usize, Name)> = on_threads(parts, |part| {
             let mut found = Vec::new();
-            index.candidate_names(text, false, (part, parts), |candidate, name| {
-                if query_fit.fit(candidate) == Some(Fit::Scattered) {
-                    found.push((Reverse(bound(candidate, &folded)), candidate.len(), name));
+            index.candidate_names(text, Shape::Scattered, (part, parts), |candidate, name| {
+                if let Some(bound) = query_fit.scattered_bound(candidate) {
+                    found.push((Reverse(bound), candidate.bytes.len(), name));
                 }
             });
             found
@@ -211,6 +223,10 @@ fn search_within(index: &Index, query: &SearchQuery, budget: usize) -> Vec<Symbo
 
 /// How `candidate` matches `text` if as well as a prefix; `None` leaves it to fuzzy matching.
 fn strong_tier(candidate: &[u8], text: &[u8]) -> Option<Tier> {
+    // Most candidates differ at once: no comparison of whole slices for them.
+    if !candidate.first().zip(text.first()).is_some_and(|(c, t)| c.eq_ignore_ascii_case(t)) {
+        return None;
+    }
     if candidate == text {
         Some(Tier::Exact)
     } else if candidate.len() == text.len() && candidate.eq_ignore_ascii_case(text) {
@@ -310,15 +326,6 @@ fn best_scattered(
         kept.truncate(n);
     }
     kept.into_iter().map(|(score, _, name)| (Tier::Fuzzy, score, name)).collect()
-}
-
-/// [`names::score_bound`], or no bound for text it cannot judge.
-fn bound(name: &[u8], folded: &[u8]) -> u16 {
-    if name.is_ascii() && folded.is_ascii() && !folded.is_empty() {
-        names::score_bound(name, folded)
-    } else {
-        u16::MAX
-    }
 }
 
 /// The answer to an empty query: a bounded list of the workspace's own top-level declarations.
@@ -622,7 +629,8 @@ mod tests {
             for name in &names {
                 if let Some(score) = atom.score(Utf32Str::new(name, &mut buf), &mut matcher) {
                     scored += 1;
-                    assert!(score <= bound(name.as_bytes(), &folded), "{query:?} in {name:?}: {score}");
+                    let bound = if name.is_ascii() { names::score_bound(name.as_bytes(), &folded) } else { u16::MAX };
+                    assert!(score <= bound, "{query:?} in {name:?}: {score}");
                 }
             }
         }
