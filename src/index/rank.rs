@@ -195,7 +195,9 @@ fn search_within(index: &Index, query: &SearchQuery, budget: usize) -> Vec<Symbo
         let mut files = index.defining_files(name);
         if files.len() > limit {
             // Only the first `limit` files of a name can make the answer.
-            files.select_nth_unstable_by(limit, |a, b| (a.vendored, &a.path).cmp(&(b.vendored, &b.path)));
+            files.select_nth_unstable_by(limit, |a, b| {
+                (a.vendored, path_bytes(&a.path)).cmp(&(b.vendored, path_bytes(&b.path)))
+            });
             files.truncate(limit);
         }
         for file in files {
@@ -205,7 +207,9 @@ fn search_within(index: &Index, query: &SearchQuery, budget: usize) -> Vec<Symbo
             }
         }
     }
-    hits.sort_by(|(ka, a), (kb, b)| ka.cmp(kb).then_with(|| a.file.path.cmp(&b.file.path)).then(a.index.cmp(&b.index)));
+    hits.sort_by(|(ka, a), (kb, b)| {
+        ka.cmp(kb).then_with(|| path_bytes(&a.file.path).cmp(path_bytes(&b.file.path))).then(a.index.cmp(&b.index))
+    });
     hits.truncate(limit);
     tracing::debug!(
         query = text,
@@ -219,6 +223,12 @@ fn search_within(index: &Index, query: &SearchQuery, budget: usize) -> Vec<Symbo
         "workspace/symbol"
     );
     hits.into_iter().map(|(_, hit)| hit).collect()
+}
+
+/// A path as bytes, the order hits with equal ranks take: comparing paths component by component
+/// costs more than the rest of a search when a name such as `new` has thousands of definitions.
+fn path_bytes(path: &Path) -> &[u8] {
+    path.as_os_str().as_encoded_bytes()
 }
 
 /// How `candidate` matches `text` if as well as a prefix; `None` leaves it to fuzzy matching.
@@ -516,11 +526,12 @@ mod tests {
                 // A prefix match the case-sensitive scorer rejects ("MAP" for "Map") still counts.
                 let score = atom.score(Utf32Str::new(name, &mut buf), &mut matcher);
                 let Some(score) = score.or((tier < Tier::Words).then_some(u16::MAX)) else { continue };
-                hits.push(((tier, file.vendored, Reverse(score), name.len(), name), file.path.to_path_buf(), i));
+                let key = (tier, file.vendored, Reverse(score), name.len(), name);
+                hits.push((key, path_bytes(&file.path).to_vec(), i, file.path.to_path_buf()));
             }
         }
-        hits.sort();
-        hits.into_iter().take(limit).map(|(_, path, i)| (path, i)).collect()
+        hits.sort_by(|a, b| (&a.0, &a.1, a.2).cmp(&(&b.0, &b.1, b.2)));
+        hits.into_iter().take(limit).map(|(_, _, i, path)| (path, i)).collect()
     }
 
     /// Whether `query` matches in `name` each character at a word start or right after the one
