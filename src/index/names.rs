@@ -60,14 +60,15 @@ pub(super) enum Fit {
 }
 
 /// A candidate name as the table holds it: its bytes, and the 64 bytes from its start (its own,
-/// then the next names' or the table's zero padding) that [`FitQuery::fit`] reads in whole vectors.
+/// then the next names' or the table's zero padding) that [`FitQuery::classify`] reads in whole
+/// vectors.
 #[derive(Clone, Copy)]
 pub(super) struct Candidate<'t> {
     pub(super) bytes: &'t [u8],
     window: &'t [u8; WINDOW],
 }
 
-/// Bytes a name is read in by [`FitQuery::fit`] (and the padding the table keeps after its last
+/// Bytes a name is read in by [`FitQuery::classify`] (and the padding the table keeps after its last
 /// name so that every name has them).
 const WINDOW: usize = 64;
 
@@ -81,7 +82,7 @@ impl<'t> Candidate<'t> {
     }
 }
 
-/// A query prepared for [`FitQuery::fit`]: ASCII-lowercased, without spaces.
+/// A query prepared for [`FitQuery::classify`]: ASCII-lowercased, without spaces.
 pub(super) struct FitQuery<'q> {
     query: &'q [u8],
     /// The query's distinct characters (at most 32) as vectors to compare a name's bytes with,
@@ -112,22 +113,9 @@ impl<'q> FitQuery<'q> {
     /// subsequence ignoring ASCII case that starts at a word start. Non-ASCII text is left to the
     /// fuzzy matcher (its normalisation may match letters this test cannot), as
     /// [`Fit::Scattered`], as are names over 64 bytes and queries over 32 characters at best; an
-    /// empty query fits [`Fit::Words`].
-    pub(super) fn fit(&self, name: Candidate) -> Option<Fit> {
-        self.fit_bounded(name, false).map(|(fit, _)| fit)
-    }
-
-    /// [`score_bound`] of `name`, when it fits the query only as [`Fit::Scattered`]
-    /// (`u16::MAX` for text the bound cannot judge: not ASCII).
-    pub(super) fn scattered_bound(&self, name: Candidate) -> Option<u16> {
-        match self.fit_bounded(name, true)? {
-            (Fit::Scattered, bound) => Some(bound),
-            (Fit::Words, _) => None,
-        }
-    }
-
-    /// [`FitQuery::fit`], and with `bound` the score bound of a scattered fit (else 0).
-    fn fit_bounded(&self, name: Candidate, bound: bool) -> Option<(Fit, u16)> {
+    /// empty query fits [`Fit::Words`]. With a scattered fit comes the name's [`score_bound`]
+    /// (`u16::MAX` for text the bound cannot judge), with a words fit 0.
+    pub(super) fn classify(&self, name: Candidate) -> Option<(Fit, u16)> {
         let (query, bytes) = (self.query, name.bytes);
         let Some((&first, rest)) = query.split_first() else { return Some((Fit::Words, 0)) };
         if !query.is_ascii() {
@@ -140,17 +128,17 @@ impl<'q> FitQuery<'q> {
             let start =
                 (0..bytes.len()).find(|&i| is_word_start(bytes, i) && bytes[i].to_ascii_lowercase() == first)?;
             is_subsequence(&bytes[start + 1..], rest).then_some(())?;
-            return Some((Fit::Scattered, if bound { score_bound(bytes, query) } else { 0 }));
+            return Some((Fit::Scattered, score_bound(bytes, query)));
         }
         // Most queries hold few distinct characters: fewer masks to clear and fill.
         if self.needles.len() <= 8 {
-            self.fit_masks(&self.masks::<8>(name.window, bytes.len()), bound)
+            self.fit_masks(&self.masks::<8>(name.window, bytes.len()))
         } else {
-            self.fit_masks(&self.masks::<32>(name.window, bytes.len()), bound)
+            self.fit_masks(&self.masks::<32>(name.window, bytes.len()))
         }
     }
 
-    fn fit_masks<const N: usize>(&self, masks: &Masks<N>, bound: bool) -> Option<(Fit, u16)> {
+    fn fit_masks<const N: usize>(&self, masks: &Masks<N>) -> Option<(Fit, u16)> {
         let query = self.query;
         if masks.high != 0 {
             return Some((Fit::Scattered, u16::MAX));
@@ -175,8 +163,7 @@ impl<'q> FitQuery<'q> {
         for k in 1..query.len() {
             reach = (reach << 1 | starts & after(reach)) & at(k);
             if reach == 0 {
-                let bound = if bound { bound_for(query.len(), self.tightest(masks)) } else { 0 };
-                return Some((Fit::Scattered, bound));
+                return Some((Fit::Scattered, bound_for(query.len(), self.tightest(masks))));
             }
         }
         Some((Fit::Words, 0))
@@ -581,7 +568,7 @@ mod tests {
         table.candidates("MAP", Shape::Words, (0, 1), |_, n| words.push(n.as_str()));
         assert_eq!(words, ["abMap"]);
         let mut buf = [0; WINDOW];
-        assert_eq!(FitQuery::new(b"map").fit(Candidate::padded(b"abMap", &mut buf)), Some(Fit::Words));
+        assert_eq!(FitQuery::new(b"map").classify(Candidate::padded(b"abMap", &mut buf)), Some((Fit::Words, 0)));
     }
 
     #[test]
@@ -599,7 +586,7 @@ mod tests {
         }
     }
 
-    /// How `query` (lowercase) fits `name`, read byte by byte: what [`FitQuery::fit`] computes
+    /// How `query` (lowercase) fits `name`, read byte by byte: what [`FitQuery::classify`] computes
     /// with masks.
     fn fit_by_bytes(name: &str, query: &[u8]) -> Option<Fit> {
         fn on_words(name: &[u8], starts: &[usize], query: &[u8], after: usize) -> bool {
@@ -652,23 +639,17 @@ mod tests {
             table.candidates(query, Shape::Scattered, (0, 1), |candidate, name| {
                 let name = name.as_str();
                 let expected = fit_by_bytes(name, folded.as_bytes());
-                assert_eq!(fit_query.fit(candidate), expected, "{query:?} in {name:?}");
-                let bound = fit_query.scattered_bound(candidate);
+                let got = fit_query.classify(candidate);
+                assert_eq!(got.map(|(fit, _)| fit), expected, "{query:?} in {name:?}");
                 match expected {
                     Some(Fit::Scattered) if name.is_ascii() && folded.is_ascii() => {
                         scattered += 1;
-                        assert_eq!(
-                            bound,
-                            Some(score_bound(name.as_bytes(), folded.as_bytes())),
-                            "{query:?} in {name:?}"
-                        );
+                        let bound = score_bound(name.as_bytes(), folded.as_bytes());
+                        assert_eq!(got, Some((Fit::Scattered, bound)), "{query:?} in {name:?}");
                     }
-                    Some(Fit::Scattered) => assert_eq!(bound, Some(u16::MAX)),
-                    Some(Fit::Words) => {
-                        words += 1;
-                        assert_eq!(bound, None);
-                    }
-                    None => assert_eq!(bound, None),
+                    Some(Fit::Scattered) => assert_eq!(got, Some((Fit::Scattered, u16::MAX))),
+                    Some(Fit::Words) => words += 1,
+                    None => {}
                 }
             });
         }
@@ -677,11 +658,8 @@ mod tests {
         let long = "a_".repeat(40) + "get_map";
         let mut buf = [0; WINDOW];
         let fit_query = FitQuery::new(b"gm");
-        assert_eq!(fit_query.fit(Candidate::padded(long.as_bytes(), &mut buf)), Some(Fit::Scattered));
-        assert_eq!(
-            fit_query.scattered_bound(Candidate::padded(long.as_bytes(), &mut buf)),
-            Some(score_bound(long.as_bytes(), b"gm"))
-        );
+        let bound = score_bound(long.as_bytes(), b"gm");
+        assert_eq!(fit_query.classify(Candidate::padded(long.as_bytes(), &mut buf)), Some((Fit::Scattered, bound)));
     }
 
     #[test]

@@ -88,11 +88,12 @@ enum Tier {
 }
 
 pub(super) fn search(index: &Index, query: &SearchQuery) -> Vec<SymbolRef> {
-    search_within(index, query, SCORE_BUDGET)
+    search_within(index, query, SCORE_BUDGET, None)
 }
 
-/// [`search`], scoring at most `budget` scattered fuzzy candidates.
-fn search_within(index: &Index, query: &SearchQuery, budget: usize) -> Vec<SymbolRef> {
+/// [`search`], scoring at most `budget` scattered fuzzy candidates; with `combine`, whether the
+/// words and scattered tiers come from one pass (else a sample of the table decides).
+fn search_within(index: &Index, query: &SearchQuery, budget: usize, combine: Option<bool>) -> Vec<SymbolRef> {
     let limit = query.limit.max(1);
     let text = query.text.trim();
     if text.is_empty() {
@@ -100,7 +101,7 @@ fn search_within(index: &Index, query: &SearchQuery, budget: usize) -> Vec<Symbo
     }
     // Names are ranked by tier first and each defined name yields at least one hit, so a tier's
     // names are scored only when the tiers before it hold fewer than `limit` names; a cheap look
-    // at each name ([`FitQuery::fit`]) rejects most before the scorer sees them.
+    // at each name ([`FitQuery::classify`]) rejects most before the scorer sees them.
     let keep = limit.saturating_mul(4).max(64);
     let started = std::time::Instant::now();
     let folded: Vec<u8> = text.bytes().filter(|&b| b != b' ').map(|b| b.to_ascii_lowercase()).collect();
@@ -117,21 +118,27 @@ fn search_within(index: &Index, query: &SearchQuery, budget: usize) -> Vec<Symbo
         });
         found
     });
-    let words: Vec<&'static str> = if strong.len() < limit {
-        on_threads(parts, |part| {
-            let mut found = Vec::new();
-            index.candidate_names(text, Shape::Words, (part, parts), |candidate, name| {
-                if strong_tier(candidate.bytes, text.as_bytes()).is_none()
-                    && query_fit.fit(candidate) == Some(Fit::Words)
-                {
-                    found.push(name.as_str());
-                }
-            });
-            found
-        })
-    } else {
-        Vec::new()
-    };
+    // The words tier comes from a pass over the candidates of [`Shape::Words`]; when it looks
+    // too small to fill the answer (judged on a sample of the table), one pass over the wider
+    // [`Shape::Scattered`] candidates classifies both tiers at once, instead of a words pass
+    // followed by a scattered pass that reads those candidates again. Either way the answer is
+    // the same.
+    let wanted = limit.saturating_sub(strong.len());
+    let combine = wanted > 0
+        && combine.unwrap_or_else(|| {
+            let sample = fits(index, text, &query_fit, Shape::Words, (0, SAMPLE_PARTS));
+            sample.words.len() * SAMPLE_PARTS < wanted
+        });
+    let mut found = Fits::default();
+    if wanted > 0 {
+        let shape = if combine { Shape::Scattered } else { Shape::Words };
+        let parts = threads_for(index.name_count() / if combine { 1 } else { 8 });
+        for part in on_threads(parts, |part| vec![fits(index, text, &query_fit, shape, (part, parts))]) {
+            found.words.extend(part.words);
+            found.scattered.extend(part.scattered);
+        }
+    }
+    let (words, mut bounded) = (found.words, combine.then_some(found.scattered));
     let scanned = started.elapsed();
     let (strong_count, words_count) = (strong.len(), words.len());
     let mut matcher = Matcher::new(Config::DEFAULT);
@@ -161,15 +168,13 @@ fn search_within(index: &Index, query: &SearchQuery, budget: usize) -> Vec<Symbo
     // Then, when those are too few, the scattered matches among all the candidates.
     let mut scattered = 0;
     if names.len() < limit {
-        let parts = threads_for(index.name_count());
-        let bounded: Vec<(Reverse<u16>, usize, Name)> = on_threads(parts, |part| {
-            let mut found = Vec::new();
-            index.candidate_names(text, Shape::Scattered, (part, parts), |candidate, name| {
-                if let Some(bound) = query_fit.scattered_bound(candidate) {
-                    found.push((Reverse(bound), candidate.bytes.len(), name));
-                }
-            });
-            found
+        let bounded = bounded.take().unwrap_or_else(|| {
+            let parts = threads_for(index.name_count());
+            let mut bounded = Vec::new();
+            for part in on_threads(parts, |part| vec![fits(index, text, &query_fit, Shape::Scattered, (part, parts))]) {
+                bounded.extend(part.scattered);
+            }
+            bounded
         });
         scattered = bounded.len();
         names.extend(best_scattered(&atom, bounded, keep, budget));
@@ -223,6 +228,33 @@ fn search_within(index: &Index, query: &SearchQuery, budget: usize) -> Vec<Symbo
         "workspace/symbol"
     );
     hits.into_iter().map(|(_, hit)| hit).collect()
+}
+
+/// The table is sampled in this many parts to guess whether the words tier fills an answer.
+const SAMPLE_PARTS: usize = 16;
+
+/// The names of one pass over candidates: those matching on word starts (not as a prefix: the
+/// strong tiers have their own pass), and the scattered ones with their score bounds and lengths.
+#[derive(Default)]
+struct Fits {
+    words: Vec<&'static str>,
+    scattered: Vec<(Reverse<u16>, usize, Name)>,
+}
+
+/// One pass over the candidates of `shape` in `part` of the table ([`Shape::Words`] finds no
+/// scattered names: it visits only names that could match on word starts).
+fn fits(index: &Index, text: &str, query_fit: &FitQuery, shape: Shape, part: (usize, usize)) -> Fits {
+    let mut found = Fits::default();
+    index.candidate_names(text, shape, part, |candidate, name| match query_fit.classify(candidate) {
+        Some((Fit::Words, _)) if strong_tier(candidate.bytes, text.as_bytes()).is_none() => {
+            found.words.push(name.as_str())
+        }
+        Some((Fit::Scattered, bound)) if shape == Shape::Scattered => {
+            found.scattered.push((Reverse(bound), candidate.bytes.len(), name))
+        }
+        _ => {}
+    });
+    found
 }
 
 /// A path as bytes, the order hits with equal ranks take: comparing paths component by component
@@ -598,12 +630,15 @@ mod tests {
     fn assert_same_as_reference(index: &Index, queries: &[String], limits: &[usize]) {
         for query in queries {
             for &limit in limits {
-                let got: Vec<(PathBuf, usize)> =
-                    search_within(index, &SearchQuery { text: query.clone(), limit }, usize::MAX)
-                        .into_iter()
-                        .map(|hit| (hit.file.path.to_path_buf(), hit.index))
-                        .collect();
-                assert_eq!(got, reference(index, query.trim(), limit), "query {query:?} limit {limit}");
+                let expected = reference(index, query.trim(), limit);
+                for combine in [None, Some(false), Some(true)] {
+                    let got: Vec<(PathBuf, usize)> =
+                        search_within(index, &SearchQuery { text: query.clone(), limit }, usize::MAX, combine)
+                            .into_iter()
+                            .map(|hit| (hit.file.path.to_path_buf(), hit.index))
+                            .collect();
+                    assert_eq!(got, expected, "query {query:?} limit {limit} combine {combine:?}");
+                }
             }
         }
     }
