@@ -113,11 +113,11 @@ impl<'q> FitQuery<'q> {
     /// subsequence ignoring ASCII case that starts at a word start. Non-ASCII text is left to the
     /// fuzzy matcher (its normalisation may match letters this test cannot), as
     /// [`Fit::Scattered`], as are names over 64 bytes and queries over 32 characters at best; an
-    /// empty query fits [`Fit::Words`]. With a scattered fit comes the name's [`score_bound`]
-    /// (`u16::MAX` for text the bound cannot judge), with a words fit 0.
+    /// empty query fits [`Fit::Words`]. With the fit comes the name's [`score_bound`] (`u16::MAX`
+    /// for text the bound cannot judge).
     pub(super) fn classify(&self, name: Candidate) -> Option<(Fit, u16)> {
         let (query, bytes) = (self.query, name.bytes);
-        let Some((&first, rest)) = query.split_first() else { return Some((Fit::Words, 0)) };
+        let Some((&first, rest)) = query.split_first() else { return Some((Fit::Words, u16::MAX)) };
         if !query.is_ascii() {
             return Some((Fit::Scattered, u16::MAX));
         }
@@ -166,7 +166,7 @@ impl<'q> FitQuery<'q> {
                 return Some((Fit::Scattered, bound_for(query.len(), self.tightest(masks))));
             }
         }
-        Some((Fit::Words, 0))
+        Some((Fit::Words, bound_for(query.len(), self.tightest(masks))))
     }
 
     /// The length of the shortest stretch of the name holding the query as a subsequence from its
@@ -568,7 +568,8 @@ mod tests {
         table.candidates("MAP", Shape::Words, (0, 1), |_, n| words.push(n.as_str()));
         assert_eq!(words, ["abMap"]);
         let mut buf = [0; WINDOW];
-        assert_eq!(FitQuery::new(b"map").classify(Candidate::padded(b"abMap", &mut buf)), Some((Fit::Words, 0)));
+        let bound = score_bound(b"abMap", b"map");
+        assert_eq!(FitQuery::new(b"map").classify(Candidate::padded(b"abMap", &mut buf)), Some((Fit::Words, bound)));
     }
 
     #[test]
@@ -641,15 +642,15 @@ mod tests {
                 let expected = fit_by_bytes(name, folded.as_bytes());
                 let got = fit_query.classify(candidate);
                 assert_eq!(got.map(|(fit, _)| fit), expected, "{query:?} in {name:?}");
+                let ascii = name.is_ascii() && folded.is_ascii();
+                let bound = if ascii { score_bound(name.as_bytes(), folded.as_bytes()) } else { u16::MAX };
+                if let Some(fit) = expected {
+                    assert_eq!(got, Some((fit, bound)), "{query:?} in {name:?}");
+                }
                 match expected {
-                    Some(Fit::Scattered) if name.is_ascii() && folded.is_ascii() => {
-                        scattered += 1;
-                        let bound = score_bound(name.as_bytes(), folded.as_bytes());
-                        assert_eq!(got, Some((Fit::Scattered, bound)), "{query:?} in {name:?}");
-                    }
-                    Some(Fit::Scattered) => assert_eq!(got, Some((Fit::Scattered, u16::MAX))),
+                    Some(Fit::Scattered) if ascii => scattered += 1,
                     Some(Fit::Words) => words += 1,
-                    None => {}
+                    _ => {}
                 }
             });
         }

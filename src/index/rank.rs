@@ -163,7 +163,9 @@ fn search_within(index: &Index, query: &SearchQuery, budget: usize, combine: Opt
         })
         .collect();
     if names.len() < limit {
-        names.extend(score_all(&atom, &words, Tier::Words));
+        // All of the tier would be scored to be ranked: tightest first under the score bound,
+        // stopping once no bound reaches the kept names (no budget: the tier is ranked exactly).
+        names.extend(best_bounded(&atom, words, keep, usize::MAX, Tier::Words));
     }
     // Then, when those are too few, the scattered matches among all the candidates.
     let mut scattered = 0;
@@ -177,7 +179,7 @@ fn search_within(index: &Index, query: &SearchQuery, budget: usize, combine: Opt
             bounded
         });
         scattered = bounded.len();
-        names.extend(best_scattered(&atom, bounded, keep, budget));
+        names.extend(best_bounded(&atom, bounded, keep, budget, Tier::Fuzzy));
     }
     let scored = started.elapsed();
     // Keep the best names (a few times the limit, since one name can have many definitions and
@@ -237,7 +239,7 @@ const SAMPLE_PARTS: usize = 16;
 /// strong tiers have their own pass), and the scattered ones with their score bounds and lengths.
 #[derive(Default)]
 struct Fits {
-    words: Vec<&'static str>,
+    words: Vec<(Reverse<u16>, usize, Name)>,
     scattered: Vec<(Reverse<u16>, usize, Name)>,
 }
 
@@ -246,8 +248,8 @@ struct Fits {
 fn fits(index: &Index, text: &str, query_fit: &FitQuery, shape: Shape, part: (usize, usize)) -> Fits {
     let mut found = Fits::default();
     index.candidate_names(text, shape, part, |candidate, name| match query_fit.classify(candidate) {
-        Some((Fit::Words, _)) if strong_tier(candidate.bytes, text.as_bytes()).is_none() => {
-            found.words.push(name.as_str())
+        Some((Fit::Words, bound)) if strong_tier(candidate.bytes, text.as_bytes()).is_none() => {
+            found.words.push((Reverse(bound), candidate.bytes.len(), name))
         }
         Some((Fit::Scattered, bound)) if shape == Shape::Scattered => {
             found.scattered.push((Reverse(bound), candidate.bytes.len(), name))
@@ -312,29 +314,14 @@ fn on_threads<R: Send>(parts: usize, work: impl Fn(usize) -> Vec<R> + Sync) -> V
     })
 }
 
-/// Every name of `names` the matcher accepts, scored, in `tier`.
-fn score_all(atom: &Atom, names: &[&'static str], tier: Tier) -> Vec<(Tier, Reverse<u16>, &'static str)> {
-    let parts = threads_for(names.len());
-    let chunk = names.len().div_ceil(parts);
-    on_threads(parts, |part| {
-        let mut matcher = Matcher::new(Config::DEFAULT);
-        let mut buf = Vec::new();
-        names
-            .iter()
-            .skip(part * chunk)
-            .take(chunk)
-            .filter_map(|&name| Some((tier, Reverse(atom.score(Utf32Str::new(name, &mut buf), &mut matcher)?), name)))
-            .collect()
-    })
-}
-
-/// The `n` best scattered matches (ranked as [`search`] ranks names) among `bounded` (each with
+/// The `n` best matches of `tier` (ranked as [`search`] ranks names) among `bounded` (each with
 /// its score bound and length), scoring at most `budget`, tightest first (see [`SCORE_BUDGET`]).
-fn best_scattered(
+fn best_bounded(
     atom: &Atom,
     mut bounded: Vec<(Reverse<u16>, usize, Name)>,
     n: usize,
     budget: usize,
+    tier: Tier,
 ) -> Vec<(Tier, Reverse<u16>, &'static str)> {
     if bounded.len() > budget {
         bounded.select_nth_unstable(budget);
@@ -367,7 +354,7 @@ fn best_scattered(
         kept.select_nth_unstable(n);
         kept.truncate(n);
     }
-    kept.into_iter().map(|(score, _, name)| (Tier::Fuzzy, score, name)).collect()
+    kept.into_iter().map(|(score, _, name)| (tier, score, name)).collect()
 }
 
 /// The answer to an empty query: a bounded list of the workspace's own top-level declarations.
