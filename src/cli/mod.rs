@@ -237,13 +237,8 @@ struct Built {
 fn build_index(root: &Path, config: &Config, show_progress: bool, no_cache: bool) -> Built {
     let started = Instant::now();
     let cache = if no_cache { None } else { Cache::resolve(config.cache_dir.as_deref()) };
-    let store = match &cache {
-        Some(cache) => cache.load(root),
-        None => Warm::empty(),
-    };
     let racy = Racy::new();
     let index = Index::new();
-    index.reserve_names(store.names());
     let mut scan_config = ScanConfig::from_config(config);
     scan_config.count_ignored = true;
     let sink = |file: scanner::IndexedFile| {
@@ -277,7 +272,14 @@ fn build_index(root: &Path, config: &Config, show_progress: bool, no_cache: bool
         }
         None => {}
     };
-    let stats = scanner::scan(root, &scan_config, &CancelToken::new(), &store, &sink, &progress);
+    // The store loads while the tree is walked.
+    let load = || match &cache {
+        Some(cache) => cache.load(root),
+        None => Warm::empty(),
+    };
+    let reserve = |store: &Warm| index.reserve_names(store.names());
+    let (stats, store) =
+        scanner::scan_loading(root, &scan_config, &CancelToken::new(), load, reserve, &sink, &progress);
     index.settle();
     let ready = started.elapsed();
     if let Some(bar) = bar {

@@ -134,6 +134,12 @@ pub trait Reuse: Sync {
     fn reuse(&self, candidate: &Candidate) -> Option<IndexedFile>;
 }
 
+impl<R: Reuse + ?Sized> Reuse for &R {
+    fn reuse(&self, candidate: &Candidate) -> Option<IndexedFile> {
+        (**self).reuse(candidate)
+    }
+}
+
 /// No reuse: every file is parsed.
 pub struct NoReuse;
 
@@ -152,15 +158,37 @@ pub fn scan(
     sink: &(dyn Fn(IndexedFile) + Sync),
     progress: &(dyn Fn(Progress) + Sync),
 ) -> ScanStats {
+    scan_loading(root, config, cancel, || reuse, |_| {}, sink, progress).0
+}
+
+/// [`scan`], with what to reuse produced by `load` on a thread of its own while the walk runs
+/// (reading the persistent store and walking the tree need nothing of each other); `loaded` sees
+/// it before the index phase starts. Returns the scan's counts and what `load` produced.
+pub fn scan_loading<R: Reuse + Send>(
+    root: &Path,
+    config: &ScanConfig,
+    cancel: &CancelToken,
+    load: impl FnOnce() -> R + Send,
+    loaded: impl FnOnce(&R),
+    sink: &(dyn Fn(IndexedFile) + Sync),
+    progress: &(dyn Fn(Progress) + Sync),
+) -> (ScanStats, R) {
     let started = Instant::now();
-    let (mut candidates, mut stats) = walk(root, config, cancel);
-    stats.walk_time = started.elapsed();
+    let (reuse, (mut candidates, mut stats), walk_time) = std::thread::scope(|s| {
+        let loading = s.spawn(load);
+        let walked = walk(root, config, cancel);
+        let walk_time = started.elapsed();
+        let reuse = loading.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (reuse, walked, walk_time)
+    });
+    stats.walk_time = walk_time;
+    loaded(&reuse);
     let index_started = Instant::now();
-    index_files(&mut candidates, config, cancel, reuse, sink, progress, &mut stats);
+    index_files(&mut candidates, config, cancel, &reuse, sink, progress, &mut stats);
     stats.index_time = index_started.elapsed();
     stats.total_time = started.elapsed();
     stats.cancelled = cancel.is_cancelled();
-    stats
+    (stats, reuse)
 }
 
 /// Phase one: enumerate and filter. Returns the files to index and the walk's counts.

@@ -7,7 +7,7 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Instant;
 
 use serde::Serialize;
@@ -60,23 +60,26 @@ async fn index_root(live: &Live, root: &Path, warm: bool, near: &[PathBuf]) {
         let (watcher, root) = (live.watcher.clone(), root.to_path_buf());
         tokio::task::spawn_blocking(move || watcher.add_root(&root))
     };
-    let loading = {
+    // The store loads while the watches are added and the tree is walked (none needs another):
+    // the scan waits for it only before its index phase.
+    let (loaded, loading) = std::sync::mpsc::sync_channel(1);
+    {
         let (cache, root) = (live.cache.clone(), root.to_path_buf());
-        tokio::task::spawn_blocking(move || match cache {
-            Some(cache) if warm => cache.load(&root),
-            _ => Warm::empty(),
-        })
-    };
-    let (watched_dirs, store) = tokio::join!(watching, loading);
-    let watched_dirs = watched_dirs.unwrap_or_default();
-    tracing::debug!("{}: watching {watched_dirs} directories; store loaded; {:?}", root.display(), started.elapsed());
-    let store = Arc::new(store.unwrap_or_else(|_| Warm::empty()));
-    live.index.reserve_names(store.names());
+        tokio::task::spawn_blocking(move || {
+            let store = match cache {
+                Some(cache) if warm => cache.load(&root),
+                _ => Warm::empty(),
+            };
+            let _ = loaded.send(store);
+        });
+    }
+    let watched_dirs = watching.await.unwrap_or_default();
+    tracing::debug!("{}: watching {watched_dirs} directories; {:?}", root.display(), started.elapsed());
     // Files indexed before (a reindex): those the scan does not find again are gone.
     let had_files = live.index.files().iter().any(|f| f.path.starts_with(root));
     let (tx, rx) = mpsc::unbounded_channel::<Progress>();
     let scan = {
-        let (index, racy, store) = (live.index.clone(), live.racy.clone(), store.clone());
+        let (index, racy) = (live.index.clone(), live.racy.clone());
         let (root, mut config, cancel) = (root.to_path_buf(), live.scan_config.clone(), live.cancel.clone());
         config.priority_dirs = near.to_vec();
         tokio::task::spawn_blocking(move || {
@@ -91,7 +94,10 @@ async fn index_root(live: &Live, root: &Path, warm: bool, near: &[PathBuf]) {
             let progress = |p: Progress| {
                 let _ = tx.send(p);
             };
-            let stats = scanner::scan(&root, &config, &cancel, &*store, &sink, &progress);
+            // A load that failed (its thread gone) reuses nothing.
+            let load = move || loading.recv().unwrap_or_else(|_| Warm::empty());
+            let reserve = |store: &Warm| index.reserve_names(store.names());
+            let (stats, store) = scanner::scan_loading(&root, &config, &cancel, load, reserve, &sink, &progress);
             index.settle();
             if had_files && !stats.cancelled {
                 let seen = seen.into_inner().unwrap_or_else(|p| p.into_inner());
@@ -101,7 +107,7 @@ async fn index_root(live: &Live, root: &Path, warm: bool, near: &[PathBuf]) {
                     }
                 }
             }
-            stats
+            (stats, store.stats())
         })
     };
     let ongoing = if live.progress_supported {
@@ -110,15 +116,14 @@ async fn index_root(live: &Live, root: &Path, warm: bool, near: &[PathBuf]) {
         None
     };
     forward_progress(rx, ongoing.as_ref()).await;
-    let stats = match scan.await {
-        Ok(stats) => stats,
+    let (stats, store_stats) = match scan.await {
+        Ok(done) => done,
         Err(e) => {
             tracing::error!("indexing {} failed: {e}", root.display());
-            ScanStats::default()
+            (ScanStats::default(), Warm::empty().stats())
         }
     };
-    let cache = live.cache.as_ref().map(|_| store.stats());
-    drop(store);
+    let cache = live.cache.as_ref().map(|_| store_stats);
     let summary = summary(&stats, cache.as_ref(), started.elapsed().as_secs_f64());
     tracing::info!("{title}: {summary}");
     // A cancelled run still saves what it parsed, unless that would replace a good store.
