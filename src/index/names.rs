@@ -138,6 +138,7 @@ impl<'q> FitQuery<'q> {
         }
     }
 
+    /// [`FitQuery::classify`] for a name of at most 64 ASCII bytes, from its masks.
     fn fit_masks<const N: usize>(&self, masks: &Masks<N>) -> Option<(Fit, u16)> {
         let query = self.query;
         if masks.high != 0 {

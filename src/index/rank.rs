@@ -129,16 +129,12 @@ fn search_within(index: &Index, query: &SearchQuery, budget: usize, combine: Opt
             let sample = fits(index, text, &query_fit, Shape::Words, (0, SAMPLE_PARTS));
             sample.words.len() * SAMPLE_PARTS < wanted
         });
-    let mut found = Fits::default();
-    if wanted > 0 {
-        let shape = if combine { Shape::Scattered } else { Shape::Words };
-        let parts = threads_for(index.name_count() / if combine { 1 } else { 8 });
-        for part in on_threads(parts, |part| vec![fits(index, text, &query_fit, shape, (part, parts))]) {
-            found.words.extend(part.words);
-            found.scattered.extend(part.scattered);
-        }
-    }
-    let (words, mut bounded) = (found.words, combine.then_some(found.scattered));
+    let found = match (wanted, combine) {
+        (0, _) => Fits::default(),
+        (_, true) => fits_on_threads(index, text, &query_fit, Shape::Scattered),
+        (_, false) => fits_on_threads(index, text, &query_fit, Shape::Words),
+    };
+    let (words, bounded) = (found.words, combine.then_some(found.scattered));
     let scanned = started.elapsed();
     let (strong_count, words_count) = (strong.len(), words.len());
     let mut matcher = Matcher::new(Config::DEFAULT);
@@ -170,14 +166,7 @@ fn search_within(index: &Index, query: &SearchQuery, budget: usize, combine: Opt
     // Then, when those are too few, the scattered matches among all the candidates.
     let mut scattered = 0;
     if names.len() < limit {
-        let bounded = bounded.take().unwrap_or_else(|| {
-            let parts = threads_for(index.name_count());
-            let mut bounded = Vec::new();
-            for part in on_threads(parts, |part| vec![fits(index, text, &query_fit, Shape::Scattered, (part, parts))]) {
-                bounded.extend(part.scattered);
-            }
-            bounded
-        });
+        let bounded = bounded.unwrap_or_else(|| fits_on_threads(index, text, &query_fit, Shape::Scattered).scattered);
         scattered = bounded.len();
         names.extend(best_bounded(&atom, bounded, keep, budget, Tier::Fuzzy));
     }
@@ -256,6 +245,19 @@ fn fits(index: &Index, text: &str, query_fit: &FitQuery, shape: Shape, part: (us
         }
         _ => {}
     });
+    found
+}
+
+/// [`fits`] over the whole table, split across the cores when it is large: a words pass reads
+/// a few times fewer candidates than a scattered one.
+fn fits_on_threads(index: &Index, text: &str, query_fit: &FitQuery, shape: Shape) -> Fits {
+    let per_name = if shape == Shape::Words { 8 } else { 1 };
+    let parts = threads_for(index.name_count() / per_name);
+    let mut found = Fits::default();
+    for part in on_threads(parts, |part| vec![fits(index, text, query_fit, shape, (part, parts))]) {
+        found.words.extend(part.words);
+        found.scattered.extend(part.scattered);
+    }
     found
 }
 
