@@ -1,9 +1,11 @@
-//! The table of every name ever defined, laid out for fuzzy search: one bit set per character
-//! ("the names holding a `c`") and one per word-start character ("the names with a word beginning
-//! with `c`"), each a bit per name. Finding the names that hold all of a query's characters and
-//! start a word with its first is an AND of a few bit sets, reading a bit per name per query
-//! character instead of a record per name: on the kernel's millions of names that is a few
-//! hundred kilobytes per query instead of tens of megabytes.
+//! The table of every name ever defined, laid out for fuzzy search: per character, bit sets over
+//! the names ("holds `c`", "a word starts with `c`", "`c` is 1 or 2 bytes into a word", "holds `c`
+//! twice", "starts with `c`"), each a bit per name. Finding the names that can match a query is an
+//! AND of a few bit sets ([`NameTable::candidates`], in the [`Shape`] a search pass needs), reading
+//! a bit per name per query character instead of a record per name: on the kernel's millions of
+//! names that is a few hundred kilobytes per query instead of tens of megabytes. Each candidate is
+//! then read once, 16 bytes at a time ([`FitQuery::classify`]), for how it fits and its score
+//! bound.
 
 use wide::u8x16;
 
@@ -518,7 +520,7 @@ impl NameTable {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     // The bit sets' meaning, name by name: what `NameTable::candidates` must agree with.
@@ -588,31 +590,50 @@ mod tests {
         }
     }
 
+    /// Whether `query` (lowercase) can match `name` at all, by brute force: its first character
+    /// at a word start, the rest a subsequence after it (ASCII case folded).
+    pub(in crate::index) fn admissible(name: &str, query: &[u8]) -> bool {
+        let bytes = name.as_bytes();
+        word_starts(name).any(|w| {
+            bytes[w].to_ascii_lowercase() == query[0] && {
+                let mut rest = query[1..].iter().peekable();
+                for b in &bytes[w + 1..] {
+                    if rest.peek().is_some_and(|&&q| q == b.to_ascii_lowercase()) {
+                        rest.next();
+                    }
+                }
+                rest.peek().is_none()
+            }
+        })
+    }
+
+    /// Whether `query` matches in `name` each character at a word start or right after the one
+    /// before, the first at a word start, after position `after` (brute force).
+    pub(in crate::index) fn on_words(name: &[u8], query: &[u8], after: Option<usize>) -> bool {
+        let Some((&q, rest)) = query.split_first() else { return true };
+        let text = std::str::from_utf8(name).unwrap();
+        let starts: Vec<usize> = word_starts(text).collect();
+        (after.map_or(0, |a| a + 1)..name.len()).any(|p| {
+            name[p].to_ascii_lowercase() == q
+                && (starts.contains(&p) || after.is_some_and(|a| p == a + 1))
+                && on_words(name, rest, Some(p))
+        })
+    }
+
     /// How `query` (lowercase) fits `name`, read byte by byte: what [`FitQuery::classify`] computes
     /// with masks.
     fn fit_by_bytes(name: &str, query: &[u8]) -> Option<Fit> {
-        fn on_words(name: &[u8], starts: &[usize], query: &[u8], after: usize) -> bool {
-            let Some((&q, rest)) = query.split_first() else { return true };
-            (after + 1..name.len()).any(|p| {
-                name[p].to_ascii_lowercase() == q
-                    && (starts.contains(&p) || p == after + 1)
-                    && on_words(name, starts, rest, p)
-            })
-        }
         let bytes = name.as_bytes();
-        let Some((&first, rest)) = query.split_first() else { return Some(Fit::Words) };
+        if query.is_empty() {
+            return Some(Fit::Words);
+        }
         if !bytes.is_ascii() || !query.is_ascii() {
             return Some(Fit::Scattered);
         }
-        let starts: Vec<usize> = word_starts(name).collect();
-        let admissible =
-            starts.iter().any(|&w| bytes[w].to_ascii_lowercase() == first && is_subsequence(&bytes[w + 1..], rest));
-        if !admissible {
+        if !admissible(name, query) {
             return None;
         }
-        let words = bytes.len() <= WINDOW
-            && query.len() <= 32
-            && starts.iter().any(|&w| bytes[w].to_ascii_lowercase() == first && on_words(bytes, &starts, rest, w));
+        let words = bytes.len() <= WINDOW && query.len() <= 32 && on_words(bytes, query, None);
         Some(if words { Fit::Words } else { Fit::Scattered })
     }
 

@@ -522,22 +522,12 @@ mod tests {
                     None => {
                         // A fuzzy match starts at a word start (checked by brute force).
                         let bytes = name.as_bytes();
-                        let admissible = names::word_starts(name).any(|w| {
-                            bytes[w].to_ascii_lowercase() == folded[0] && {
-                                let mut rest = folded[1..].iter().peekable();
-                                for b in &bytes[w + 1..] {
-                                    if rest.peek().is_some_and(|&&q| q == b.to_ascii_lowercase()) {
-                                        rest.next();
-                                    }
-                                }
-                                rest.peek().is_none()
-                            }
-                        });
+                        let admissible = names::tests::admissible(name, &folded);
                         if !admissible {
                             continue;
                         }
                         let fits_words = bytes.len() <= 64 && folded.len() <= 32 && bytes.is_ascii();
-                        if fits_words && on_words(bytes, &folded, None) {
+                        if fits_words && names::tests::on_words(bytes, &folded, None) {
                             Tier::Words
                         } else {
                             Tier::Fuzzy
@@ -553,19 +543,6 @@ mod tests {
         }
         hits.sort_by(|a, b| (&a.0, &a.1, a.2).cmp(&(&b.0, &b.1, b.2)));
         hits.into_iter().take(limit).map(|(_, _, i, path)| (path, i)).collect()
-    }
-
-    /// Whether `query` matches in `name` each character at a word start or right after the one
-    /// before, the first at a word start, after position `after` (brute force).
-    fn on_words(name: &[u8], query: &[u8], after: Option<usize>) -> bool {
-        let Some((&q, rest)) = query.split_first() else { return true };
-        let text = std::str::from_utf8(name).unwrap();
-        let starts: Vec<usize> = names::word_starts(text).collect();
-        (after.map_or(0, |a| a + 1)..name.len()).any(|p| {
-            name[p].to_ascii_lowercase() == q
-                && (starts.contains(&p) || after.is_some_and(|a| p == a + 1))
-                && on_words(name, rest, Some(p))
-        })
     }
 
     /// An index of `files` files with up to `per_file` symbols named from `names` random names.
