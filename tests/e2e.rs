@@ -308,6 +308,42 @@ fn incremental_edits_after_multibyte_characters_update_the_index() {
     assert_eq!(server.shutdown(), 0);
 }
 
+/// Typing inside one function parses that function alone and leaves the whole file's tree to be
+/// parsed when a request needs it: the index has the typed names at once, and a definition asked
+/// right after the typing reads the edited text.
+#[test]
+fn typing_inside_functions_updates_the_index_and_definitions() {
+    let dir = workspace(&[("app/calc.py", "def first(x):\n    return x\n\n\ndef second(y):\n    return y\n")]);
+    let mut server = Server::start(dir.path());
+    let path = dir.path().join("app/calc.py");
+    server.open(&path, "python", &std::fs::read_to_string(&path).unwrap());
+    let type_at = |server: &mut Server, version: i64, line: u64, character: u64, text: &str| {
+        let at = json!({"line": line, "character": character});
+        server.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri(&path), "version": version},
+                   "contentChanges": [{"range": {"start": at, "end": at}, "text": text}]}),
+        );
+    };
+    // `second` becomes `second_renamed`, one keystroke at a time.
+    for (i, c) in "_renamed".chars().enumerate() {
+        type_at(&mut server, 2 + i as i64, 4, 10 + i as u64, &c.to_string());
+    }
+    assert_eq!(server.symbol_names("second_renamed"), ["second_renamed"]);
+    assert!(server.symbol_names("second").iter().all(|n| n != "second"));
+    // `return x` in `first` becomes `return second_renamed(x)`.
+    type_at(&mut server, 20, 1, 11, "second_renamed(");
+    type_at(&mut server, 21, 1, 27, ")");
+    let defs = server.definition(&path, 1, 14);
+    assert_eq!(defs.iter().map(file_line).collect::<Vec<_>>(), [("calc.py".to_owned(), 4)]);
+    // A new function typed inside another one's body, on a line of its own, is a top-level one.
+    type_at(&mut server, 22, 2, 0, "def third():\n    return first(1)\n");
+    assert_eq!(server.symbol_names("third"), ["third"]);
+    let defs = server.definition(&path, 3, 12);
+    assert_eq!(defs.iter().map(file_line).collect::<Vec<_>>(), [("calc.py".to_owned(), 0)]);
+    assert_eq!(server.shutdown(), 0);
+}
+
 #[test]
 fn utf8_position_encoding_when_offered() {
     let dir = workspace(&[("a.py", "x = 'é😀'; y = 1\ndef f(): pass\ns = 'é😀'; f()\n")]);

@@ -60,6 +60,14 @@ impl Lang {
         Lang::TypeScript,
     ];
 
+    /// Whether the text of whole top-level nodes parses alone as it does in its file, when it
+    /// parses without an error: top-level statements end at a line end (Python) or a `}` or `;`
+    /// (Rust items), whatever follows. Not so for JavaScript (`f()` then `(g)()` on the next line
+    /// is one call), C (a macro call before a declaration) and most others.
+    pub fn parses_top_level_alone(self) -> bool {
+        matches!(self, Lang::Python | Lang::Rust)
+    }
+
     /// Stable lowercase name (used in stats, the cache and editor configs).
     pub fn name(self) -> &'static str {
         match self {

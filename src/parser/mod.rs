@@ -267,6 +267,24 @@ impl Extractor {
         merge_window(symbols, fresh, before..after, keep, shift)
     }
 
+    /// The symbols of `source` standing alone, in its own coordinates, when `source` is the text
+    /// of whole top-level nodes of a file in `lang` and these are the symbols the file has there:
+    /// `source` parses without an error, and the language's tags of a top-level node depend on
+    /// nothing outside it (the query has a [`roots::Plan`] whose root's children do not depend
+    /// on their siblings). `None` otherwise.
+    pub fn extract_top_level(&mut self, lang: Lang, source: &[u8]) -> Option<Vec<Symbol>> {
+        let plan = roots::plan(lang)?;
+        if plan.siblings.binary_search(&plan.root_kind).is_ok() {
+            return None;
+        }
+        let tree = self.parse(lang, source, None).ok()?;
+        let root = tree.root_node();
+        if root.has_error() || root.kind_id() != plan.root_kind {
+            return None;
+        }
+        Some(self.extract(lang, &tree, source))
+    }
+
     /// Replaces `symbols` by a full extraction; returns whether they changed.
     fn replace_all<T: Text + ?Sized>(&mut self, lang: Lang, tree: &Tree, text: &T, symbols: &mut Vec<Symbol>) -> bool {
         let fresh = self.extract_text(lang, tree, text);
@@ -524,6 +542,39 @@ fn top_level<'t>(root: Node<'t>, range: &Range<usize>) -> Vec<Node<'t>> {
         index += 1;
     }
     nodes
+}
+
+/// The top-level node of `tree` that holds `bytes` after its first byte, starts a line and shares
+/// none of its lines with another top-level node, in a tree without errors: its byte range and
+/// first line. Typing inside it changes no other top-level node (in a language whose top-level
+/// nodes parse alone, see [`Extractor::extract_top_level`]).
+pub fn top_level_lines(tree: &Tree, bytes: Range<usize>) -> Option<(Range<usize>, usize)> {
+    let root = tree.root_node();
+    if root.has_error() || bytes.start == 0 {
+        return None;
+    }
+    let index = diff::first_ending_after(root, bytes.start - 1);
+    let node = root.child(index as u32)?;
+    let (first, last) = (node.start_position().row, node.end_position().row);
+    let alone = node.start_byte() < bytes.start
+        && bytes.end <= node.end_byte()
+        && node.start_position().column == 0
+        && index.checked_sub(1).and_then(|i| root.child(i as u32)).is_none_or(|n| n.end_position().row < first)
+        && root.child(index as u32 + 1).is_none_or(|n| n.start_position().row > last);
+    alone.then(|| (node.byte_range(), first))
+}
+
+/// Replaces the symbols inside `window` (positions after the edit) by `fresh`, and moves those
+/// after it with `shift`; returns whether anything changed, `None` (nothing done) when a symbol
+/// crosses the window's edge.
+pub fn splice(
+    symbols: &mut Vec<Symbol>,
+    fresh: Vec<Symbol>,
+    window: Range<Pos>,
+    shift: impl Fn(Pos) -> Pos,
+) -> Option<bool> {
+    let (before, after) = split_at(symbols, &window, &shift)?;
+    Some(merge_window(symbols, fresh, before..after, |_| false, shift))
 }
 
 /// The old symbols before `window` (in place after the edit) and those after it, as the bounds of

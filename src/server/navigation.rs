@@ -38,7 +38,8 @@ impl Backend {
     /// The text and tree of a document: the open buffer, else the file on disk (parsed only when
     /// `parse` is set).
     pub(super) fn source(&self, uri: &Uri, parse: bool) -> Result<Source> {
-        if let Some(doc) = self.docs.get(uri) {
+        if let Some(mut doc) = self.docs.get_mut(uri) {
+            with_extractor(|ex| doc.refresh(ex));
             return Ok(Source {
                 path: proto::path(uri),
                 text: doc.text(),
