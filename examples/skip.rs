@@ -1,4 +1,5 @@
-//! How much skipping function bodies saves, and whether it changes an answer, on a folder:
+//! How much skipping function bodies saves, and whether it or extracting tags by hand (Python,
+//! Rust) changes an answer, on a folder:
 //! `cargo run --release --example skip -- DIR` (every Rust, C, C++ and Python file under DIR).
 
 use std::time::Duration;
@@ -11,7 +12,7 @@ fn main() {
     let mut ex = Extractor::new();
     let (mut whole, mut skipping) = (Duration::ZERO, Duration::ZERO);
     let (mut bytes, mut skipped, mut files, mut differ, mut with_errors) = (0, 0, 0, 0, 0);
-    let (mut lost, mut gained, mut references) = (0, 0, 0);
+    let (mut lost, mut gained, mut references, mut by_hand) = (0, 0, 0, 0);
     for entry in ignore::WalkBuilder::new(&dir).build().flatten() {
         let path = entry.path();
         let Some(lang) = Lang::from_path(path).filter(|&l| skip::skips_bodies(l)) else { continue };
@@ -21,6 +22,10 @@ fn main() {
         }
         let Ok(c) = skip::compare(&mut ex, lang, &src) else { continue };
         files += 1;
+        if c.query_differs {
+            by_hand += 1;
+            println!("{}: the tags by hand differ from the tags query's", path.display());
+        }
         bytes += src.len();
         skipped += c.skipped;
         whole += c.whole;
@@ -58,6 +63,7 @@ fn main() {
     );
     println!(
         "files without syntax errors that differ: {differ} ({references} names' references); \
-         files with syntax errors that differ: {with_errors} ({lost} definitions only whole, {gained} only skipping)"
+         files with syntax errors that differ: {with_errors} ({lost} definitions only whole, {gained} only skipping); \
+         files whose tags by hand differ from the tags query's: {by_hand}"
     );
 }

@@ -9,6 +9,7 @@
 //! patterns rooted at the file's root for that). No IO, no LSP types.
 
 mod diff;
+mod direct;
 mod roots;
 pub mod skip;
 mod skip_python;
@@ -173,7 +174,7 @@ impl Extractor {
     /// Runs the tags query over `tree` (parsed from `source`) and returns the file's symbols,
     /// ordered by position, with parents linked.
     pub fn extract(&mut self, lang: Lang, tree: &Tree, source: &[u8]) -> Vec<Symbol> {
-        self.extract_text(lang, tree, source)
+        direct::extract(lang, tree, source).unwrap_or_else(|| self.extract_text(lang, tree, source))
     }
 
     /// [`Extractor::extract`] over any [`Text`].

@@ -697,6 +697,9 @@ pub struct Comparison {
     /// Names (one in three, at most three) whose references differ between the whole parse and
     /// the skipping parse plus [`Extractor::references_in_bodies`].
     pub references_differ: Vec<String>,
+    /// Whether the whole parse's symbols differ between [`Extractor::extract`] (by hand for the
+    /// languages that `direct` knows) and the tags query ([`Extractor::extract_text`]).
+    pub query_differs: bool,
     /// Time of the whole parse and extraction, and of the skipping one.
     pub whole: std::time::Duration,
     pub skipping: std::time::Duration,
@@ -743,6 +746,7 @@ pub fn compare(extractor: &mut Extractor, lang: Lang, src: &[u8]) -> Result<Comp
         lost: only(&a, &b),
         gained: only(&b, &a),
         references_differ,
+        query_differs: extractor.extract_text(lang, &tree, src) != whole,
         whole: whole_time,
         skipping,
     })
