@@ -336,8 +336,12 @@ fn typing_inside_functions_updates_the_index_and_definitions() {
     type_at(&mut server, 21, 1, 27, ")");
     let defs = server.definition(&path, 1, 14);
     assert_eq!(defs.iter().map(file_line).collect::<Vec<_>>(), [("calc.py".to_owned(), 4)]);
+    // The request parsed the file again: a name typed into a comment is read as the comment it is
+    // (the words of a file without a tree would be read one by one).
+    type_at(&mut server, 22, 1, 28, "  # see first");
+    assert!(server.definition(&path, 1, 39).is_empty(), "a comment is no reference");
     // A new function typed inside another one's body, on a line of its own, is a top-level one.
-    type_at(&mut server, 22, 2, 0, "def third():\n    return first(1)\n");
+    type_at(&mut server, 23, 2, 0, "def third():\n    return first(1)\n");
     assert_eq!(server.symbol_names("third"), ["third"]);
     let defs = server.definition(&path, 3, 12);
     assert_eq!(defs.iter().map(file_line).collect::<Vec<_>>(), [("calc.py".to_owned(), 0)]);

@@ -190,22 +190,17 @@ fn upper_case(name: &[u8]) -> bool {
 }
 
 struct RustIds {
-    struct_item: u16,
-    union_item: u16,
-    enum_item: u16,
-    type_item: u16,
+    /// By node kind: the kind of its `name` and what it defines, for the items tagged by their
+    /// kind alone.
+    named: Vec<Option<(u16, SymbolKind)>>,
     field_declaration: u16,
     field_declaration_list: u16,
-    enum_variant: u16,
-    const_item: u16,
-    static_item: u16,
     function_item: u16,
     function_signature_item: u16,
     declaration_list: u16,
     mod_item: u16,
     trait_item: u16,
     foreign_mod_item: u16,
-    macro_definition: u16,
     impl_item: u16,
     generic_type: u16,
     call_expression: u16,
@@ -226,23 +221,35 @@ fn rust_ids() -> &'static RustIds {
     static IDS: OnceLock<RustIds> = OnceLock::new();
     IDS.get_or_init(|| {
         let l = Lang::Rust.grammar();
+        // Ours first, shadowing the crate's `@definition.class` for structs, unions, enums and
+        // type aliases; then the crate's trait_item @definition.interface, mod_item
+        // @definition.module and macro_definition @definition.macro.
+        let items = [
+            ("struct_item", "type_identifier", SymbolKind::Struct),
+            ("union_item", "type_identifier", SymbolKind::Struct),
+            ("enum_item", "type_identifier", SymbolKind::Enum),
+            ("type_item", "type_identifier", SymbolKind::Type),
+            ("enum_variant", "identifier", SymbolKind::EnumMember),
+            ("const_item", "identifier", SymbolKind::Constant),
+            ("static_item", "identifier", SymbolKind::Constant),
+            ("trait_item", "type_identifier", SymbolKind::Interface),
+            ("mod_item", "identifier", SymbolKind::Module),
+            ("macro_definition", "identifier", SymbolKind::Macro),
+        ];
+        let mut named = vec![None; l.node_kind_count()];
+        for (kind, name, defines) in items {
+            named[usize::from(kind_id(&l, kind))] = Some((kind_id(&l, name), defines));
+        }
         RustIds {
-            struct_item: kind_id(&l, "struct_item"),
-            union_item: kind_id(&l, "union_item"),
-            enum_item: kind_id(&l, "enum_item"),
-            type_item: kind_id(&l, "type_item"),
+            named,
             field_declaration: kind_id(&l, "field_declaration"),
             field_declaration_list: kind_id(&l, "field_declaration_list"),
-            enum_variant: kind_id(&l, "enum_variant"),
-            const_item: kind_id(&l, "const_item"),
-            static_item: kind_id(&l, "static_item"),
             function_item: kind_id(&l, "function_item"),
             function_signature_item: kind_id(&l, "function_signature_item"),
             declaration_list: kind_id(&l, "declaration_list"),
             mod_item: kind_id(&l, "mod_item"),
             trait_item: kind_id(&l, "trait_item"),
             foreign_mod_item: kind_id(&l, "foreign_mod_item"),
-            macro_definition: kind_id(&l, "macro_definition"),
             impl_item: kind_id(&l, "impl_item"),
             generic_type: kind_id(&l, "generic_type"),
             call_expression: kind_id(&l, "call_expression"),
@@ -263,23 +270,7 @@ fn rust_ids() -> &'static RustIds {
 
 fn rust<T: Text + ?Sized>(ids: &RustIds, node: Node, ancestors: &[Node], tags: &mut Found<T>) {
     let kind = node.kind_id();
-    // (kind, name's kind, what it defines): ours first, shadowing the crate's `@definition.class`
-    // for structs, unions, enums and type aliases.
-    let named = [
-        (ids.struct_item, ids.type_identifier, SymbolKind::Struct),
-        (ids.union_item, ids.type_identifier, SymbolKind::Struct),
-        (ids.enum_item, ids.type_identifier, SymbolKind::Enum),
-        (ids.type_item, ids.type_identifier, SymbolKind::Type),
-        (ids.enum_variant, ids.identifier, SymbolKind::EnumMember),
-        (ids.const_item, ids.identifier, SymbolKind::Constant),
-        (ids.static_item, ids.identifier, SymbolKind::Constant),
-        // crate: trait_item @definition.interface, mod_item @definition.module,
-        // macro_definition @definition.macro
-        (ids.trait_item, ids.type_identifier, SymbolKind::Interface),
-        (ids.mod_item, ids.identifier, SymbolKind::Module),
-        (ids.macro_definition, ids.identifier, SymbolKind::Macro),
-    ];
-    if let Some(&(_, name_kind, defines)) = named.iter().find(|(k, ..)| *k == kind) {
+    if let Some((name_kind, defines)) = ids.named.get(usize::from(kind)).copied().flatten() {
         if let Some(name) = field(node, ids.name, name_kind) {
             tags.tag(name, node, Role::Definition, defines);
         }

@@ -1,9 +1,10 @@
 //! What a scan saw: the numbers a user debugging a slow or surprising index needs.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use super::{Candidate, IndexedFile, Skip};
@@ -57,7 +58,7 @@ pub struct ScanStats {
     /// Directories whose files took longest to index, slowest first, with seconds spent.
     pub slowest_dirs: Vec<(PathBuf, f64)>,
     #[serde(skip)]
-    dir_times: HashMap<PathBuf, Duration>,
+    dir_times: FxHashMap<PathBuf, Duration>,
 }
 
 fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -123,7 +124,7 @@ impl ScanStats {
         }
     }
 
-    pub(super) fn add_dir_times(&mut self, times: HashMap<PathBuf, Duration>) {
+    pub(super) fn add_dir_times(&mut self, times: FxHashMap<PathBuf, Duration>) {
         for (dir, t) in times {
             *self.dir_times.entry(dir).or_default() += t;
         }
