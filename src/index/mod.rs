@@ -357,8 +357,9 @@ impl Index {
             }
         }
         if !first_seen.is_empty() {
+            let read: Vec<names::Read> = first_seen.into_iter().map(names::Read::of).collect();
             let mut table = self.name_table.write().unwrap_or_else(|p| p.into_inner());
-            first_seen.into_iter().for_each(|name| table.push(name));
+            read.into_iter().for_each(|read| table.push_read(read));
         }
         let old_count = old.map_or(0, |f| f.symbols.len());
         let new_count = new.map_or(0, |f| f.symbols.len());

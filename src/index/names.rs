@@ -375,37 +375,18 @@ fn set(kind: usize, c: usize) -> usize {
     kind * CHARS + c
 }
 
-impl NameTable {
-    pub(super) fn len(&self) -> usize {
-        self.names.len()
-    }
+/// A name read for the table's bit sets: the characters of each kind, as masks over the character
+/// indexes (each set is then written once per character the name holds, not once per byte).
+/// Read before the table is locked, by whichever thread indexes the file: reading a name byte by
+/// byte was most of the time the table was locked for while a store loaded.
+pub(super) struct Read {
+    name: Name,
+    kinds: [u64; KINDS],
+}
 
-    pub(super) fn push(&mut self, name: Name) {
-        let i = self.names.len();
-        if i % 64 == 0 {
-            if self.sets.is_empty() {
-                self.sets = vec![Vec::new(); KINDS * CHARS];
-                self.counts = vec![0; KINDS * CHARS];
-            }
-            let settled = self.settled;
-            self.sets.iter_mut().for_each(|set| {
-                make_room(set, 1, settled);
-                set.push(0);
-            });
-        }
+impl Read {
+    pub(super) fn of(name: Name) -> Read {
         let bytes = name.as_str().as_bytes();
-        make_room(&mut self.names, 1, self.settled);
-        make_room(&mut self.ends, 1, self.settled);
-        make_room(&mut self.text, bytes.len(), self.settled);
-        self.names.push(name);
-        // The padding after the last name moves to after this one.
-        self.text.truncate(self.text.len().saturating_sub(WINDOW));
-        self.text.extend_from_slice(bytes);
-        self.ends.push(u32::try_from(self.text.len()).unwrap_or(u32::MAX));
-        self.text.extend_from_slice(&[0; WINDOW]);
-        let (word, bit) = (i / 64, 1u64 << (i % 64));
-        // The characters of each kind, as masks over the character indexes: each set is then
-        // written once per character the name holds, not once per byte.
         let mut kinds = [0u64; KINDS];
         let mut word_start = 0;
         for (at, &b) in bytes.iter().enumerate() {
@@ -422,7 +403,46 @@ impl NameTable {
                 kinds[FIRST] = 1 << c;
             }
         }
-        for (kind, mut chars) in kinds.into_iter().enumerate() {
+        Read { name, kinds }
+    }
+}
+
+impl NameTable {
+    pub(super) fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    #[cfg(test)]
+    pub(super) fn push(&mut self, name: Name) {
+        self.push_read(Read::of(name));
+    }
+
+    /// Adds a name (not in the table yet) read by [`Read::of`].
+    pub(super) fn push_read(&mut self, read: Read) {
+        let i = self.names.len();
+        if i % 64 == 0 {
+            if self.sets.is_empty() {
+                self.sets = vec![Vec::new(); KINDS * CHARS];
+                self.counts = vec![0; KINDS * CHARS];
+            }
+            let settled = self.settled;
+            self.sets.iter_mut().for_each(|set| {
+                make_room(set, 1, settled);
+                set.push(0);
+            });
+        }
+        let bytes = read.name.as_str().as_bytes();
+        make_room(&mut self.names, 1, self.settled);
+        make_room(&mut self.ends, 1, self.settled);
+        make_room(&mut self.text, bytes.len(), self.settled);
+        self.names.push(read.name);
+        // The padding after the last name moves to after this one.
+        self.text.truncate(self.text.len().saturating_sub(WINDOW));
+        self.text.extend_from_slice(bytes);
+        self.ends.push(u32::try_from(self.text.len()).unwrap_or(u32::MAX));
+        self.text.extend_from_slice(&[0; WINDOW]);
+        let (word, bit) = (i / 64, 1u64 << (i % 64));
+        for (kind, mut chars) in read.kinds.into_iter().enumerate() {
             while chars != 0 {
                 let s = set(kind, chars.trailing_zeros() as usize);
                 self.sets[s][word] |= bit;
