@@ -189,9 +189,10 @@ pub(super) fn write<W: Write + Seek>(mut out: W, meta: &Meta, files: &[EncodeFil
 }
 
 /// How many threads should decode a store of `len` bytes besides the one reading it: none for a
-/// small one (threads would cost more than they save).
+/// small one (threads would cost more than they save). From two batches they save: ts's 0.85 MB
+/// store loaded in 14.5 ms with them against 15.5 ms without (medians of 15 alternated runs).
 pub(super) fn workers(len: u64) -> usize {
-    if len < 4 * BATCH as u64 {
+    if len < 2 * BATCH as u64 {
         return 0;
     }
     std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_WORKERS)
