@@ -171,13 +171,16 @@ impl Extractor {
         })
     }
 
-    /// Runs the tags query over `tree` (parsed from `source`) and returns the file's symbols,
-    /// ordered by position, with parents linked.
+    /// The file's symbols in `tree` (parsed from `source`), ordered by position, with parents
+    /// linked: those of the tags query, found by hand for the languages `direct` knows (Python,
+    /// Rust), by the query for the others.
     pub fn extract(&mut self, lang: Lang, tree: &Tree, source: &[u8]) -> Vec<Symbol> {
         direct::extract(lang, tree, source).unwrap_or_else(|| self.extract_text(lang, tree, source))
     }
 
-    /// [`Extractor::extract`] over any [`Text`].
+    /// Runs the tags query over `tree` (parsed from `text`) and returns the file's symbols, ordered
+    /// by position, with parents linked: over any [`Text`], and with the query whatever the
+    /// language (the reference that [`Extractor::extract`] by hand must equal).
     pub fn extract_text<T: Text + ?Sized>(&mut self, lang: Lang, tree: &Tree, text: &T) -> Vec<Symbol> {
         let mut tags = Tags::default();
         self.cursor.set_byte_range(0..usize::MAX).set_containing_byte_range(0..usize::MAX).set_max_start_depth(None);
