@@ -158,10 +158,10 @@ impl Document {
         let mut fresh = extractor.extract_top_level(lang, &source)?;
         let edit = self.apply_range(start, end, text, encoding);
         self.stale = true;
-        let down = |p: &mut Pos| p.line += row as u32;
+        // `fresh` is in the node's own lines, and the node starts a line: only lines move.
         for s in &mut fresh {
             for p in [&mut s.range.start, &mut s.range.end, &mut s.name_range.start, &mut s.name_range.end] {
-                down(p);
+                p.line += row as u32;
             }
         }
         let window = Pos { line: row as u32, col: 0, col16: 0 }..self.pos_at(node.start + source.len());
