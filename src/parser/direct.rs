@@ -7,8 +7,9 @@
 //! few kinds that tag something look at their parent and fields. The answers are the query's, the
 //! earliest pattern winning where two tag one name: each rule below names the patterns it stands
 //! for (`queries/python/extra.scm` and `queries/rust/extra.scm`, then the grammar crates'
-//! `TAGS_QUERY`), and a test compares the two paths on every fixture and, with `SYMDEX_CORPORA`
-//! set, on the real corpora. A change to either query must change the rules here too. Open
+//! `TAGS_QUERY`), and tests compare the two paths on constructs of every rule and on real files
+//! (`tests/skip.rs`; `examples/skip.rs` on a corpus). A change to either query must change the
+//! rules here too, and `skip::Item`'s definitions with the constant and type patterns. Open
 //! documents keep the query, whose re-extraction after an edit (`roots`) this does not replace.
 
 use std::num::NonZeroU16;

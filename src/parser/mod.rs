@@ -304,15 +304,21 @@ impl Extractor {
     }
 
     /// Parses and extracts a file for the index, leaving out the function bodies that hold no
-    /// definition (`skip`): the same definitions as [`Extractor::extract_source`], and the same
-    /// references outside the skipped bodies.
+    /// definition and the simple items whose definitions the lexer makes (`skip`): the same
+    /// definitions as [`Extractor::extract_source`], and the same references outside the skipped
+    /// bodies.
     pub fn extract_definitions(&mut self, lang: Lang, source: &[u8]) -> Result<Vec<Symbol>, ParseError> {
-        let skipped = skip::body_ranges(lang, source);
-        if skipped.is_empty() {
+        let left_out = skip::left_out(lang, source);
+        if left_out.ranges.is_empty() {
             return self.extract_source(lang, source);
         }
-        match self.parse_within(lang, source, &complement(&skipped, source.len()))? {
-            Some(tree) => Ok(self.extract(lang, &tree, source)),
+        match self.parse_within(lang, source, &complement(&left_out.ranges, source.len()))? {
+            Some(tree) if left_out.items.is_empty() => Ok(self.extract(lang, &tree, source)),
+            Some(tree) => {
+                let mut symbols = self.extract(lang, &tree, source);
+                symbols.extend(skip::item_symbols(source, &left_out.items));
+                Ok(link(symbols))
+            }
             None => self.extract_source(lang, source),
         }
     }

@@ -1,7 +1,7 @@
-//! Function bodies that indexing a file from disk does not parse.
+//! What indexing a file from disk does not parse: function bodies, and (Rust) simple items.
 //!
 //! Most of a C or Rust file's bytes are function bodies, and a body holds no definition unless it
-//! declares one (a local `struct`, a nested `fn`, a `#define`). [`body_ranges`] lexes a file once —
+//! declares one (a local `struct`, a nested `fn`, a `#define`). [`left_out`] lexes a file once —
 //! comments, strings, characters, lifetimes, preprocessor lines — and returns the interiors of the
 //! function bodies whose text has no definition keyword; the parser then leaves them out with
 //! `Parser::set_included_ranges`, so that tree-sitter sees `fn f() {}` and every position stays the
@@ -9,19 +9,81 @@
 //! branches), in C a body line starting at column 0 that is not a label (a brace the lexer
 //! miscounted would otherwise swallow the next function's header, which has no keyword). Languages
 //! without a lexer here get no ranges. The references inside skipped bodies are found when asked
-//! for (`index::references`). This module does no IO.
+//! for (`index::references`).
+//!
+//! Generated Rust (bindings, tables) is mostly items of one line at the top of a file:
+//! `pub const NAME: TYPE = 15705u32;`, `pub type HANDLE = *mut c_void;`. The lexer recognizes those
+//! that hold nothing the tags query looks at (no call, macro, block, string or character) and
+//! leaves their lines out too, making their definitions itself ([`item_symbols`]): on rust-crates
+//! they are a sixth of the bytes, and a quarter of the parse. This module does no IO.
 
 use std::ops::Range;
 use std::time::Instant;
 
 use super::{Extractor, ParseError};
 use crate::lang::Lang;
-use crate::symbol::{Name, Role, Symbol, NO_PARENT};
+use crate::symbol::{Name, Pos, Role, Span, Symbol, SymbolKind, NO_PARENT};
 
-/// The body interiors (between the braces) to leave out when parsing `src` for its definitions,
-/// sorted and disjoint. Empty when the language has no lexer here or the lexer is unsure.
+/// What to leave out when parsing a file for its definitions.
+#[derive(Debug, Default)]
+pub struct LeftOut {
+    /// Sorted and disjoint: body interiors (between the braces), comment runs, macro arguments
+    /// and the lines of `items`. Empty when the language has no lexer here or the lexer is unsure.
+    pub ranges: Vec<Range<usize>>,
+    /// The simple items within `ranges`, in order: their definitions are [`item_symbols`].
+    pub items: Vec<Item>,
+}
+
+/// A Rust item of one line that the lexer read whole: `const`, `static` or `type`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Item {
+    /// From its first byte (`pub`, or the keyword) to its `;`, included.
+    pub range: Range<usize>,
+    pub name: Range<usize>,
+    pub kind: SymbolKind,
+}
+
+/// What to leave out when parsing `src` (of `lang`) for its definitions.
+pub fn left_out(lang: Lang, src: &[u8]) -> LeftOut {
+    let (ranges, items) = skipped(lang, src);
+    LeftOut { ranges: ranges.into_iter().map(|(range, _)| range).collect(), items }
+}
+
+/// The ranges of [`left_out`].
 pub fn body_ranges(lang: Lang, src: &[u8]) -> Vec<Range<usize>> {
-    skipped(lang, src).into_iter().map(|(range, _)| range).collect()
+    left_out(lang, src).ranges
+}
+
+/// The definitions of `items` (sorted, in `src`), as the tags query finds them in a whole parse:
+/// a constant or type at the top of the file, its range the item's, its parent none.
+pub fn item_symbols(src: &[u8], items: &[Item]) -> Vec<Symbol> {
+    let (mut row, mut line_start, mut scanned) = (0u32, 0usize, 0usize);
+    let mut pos = |offset: usize| {
+        for n in memchr::memchr_iter(b'\n', &src[scanned..offset]) {
+            row += 1;
+            line_start = scanned + n + 1;
+        }
+        scanned = offset;
+        let col = (offset - line_start) as u32;
+        Pos { line: row, col, col16: super::utf16_len(&src[line_start..offset]) as u32 }
+    };
+    let mut symbols = Vec::with_capacity(items.len());
+    for item in items {
+        let start = pos(item.range.start);
+        let (name_start, name_end) = (pos(item.name.start), pos(item.name.end));
+        let end = pos(item.range.end);
+        // ASCII: the lexer checked.
+        let name = Name::new(std::str::from_utf8(&src[item.name.clone()]).expect("an ASCII name"));
+        symbols.push(Symbol {
+            name,
+            kind: item.kind,
+            role: Role::Definition,
+            range: Span { start, end },
+            name_range: Span { start: name_start, end: name_end },
+            parent: NO_PARENT,
+        });
+    }
+    symbols
 }
 
 /// Whether [`body_ranges`] may skip bodies of `lang` (whose references are then found by
@@ -39,6 +101,7 @@ pub fn bodies_mentioning(lang: Lang, src: &[u8], word: &[u8]) -> Vec<Range<usize
     }
     let finder = memchr::memmem::Finder::new(word);
     skipped(lang, src)
+        .0
         .into_iter()
         .filter(|(range, body)| *body && finder.find(&src[range.clone()]).is_some())
         .map(|(range, _)| range.start - 1..range.end + 1)
@@ -54,12 +117,15 @@ fn dialect(lang: Lang) -> Option<&'static Dialect> {
     }
 }
 
-/// Skipped ranges, each a body (`true`) or a comment run.
-fn skipped(lang: Lang, src: &[u8]) -> Vec<(Range<usize>, bool)> {
+/// Skipped ranges, each a body (`true`) or not (comments, macro arguments, items).
+type Ranges = Vec<(Range<usize>, bool)>;
+
+/// The skipped ranges and the items among them.
+fn skipped(lang: Lang, src: &[u8]) -> (Ranges, Vec<Item>) {
     if lang == Lang::Python {
-        return super::skip_python::skipped(src);
+        return (super::skip_python::skipped(src), Vec::new());
     }
-    let Some(dialect) = dialect(lang) else { return Vec::new() };
+    let Some(dialect) = dialect(lang) else { return Default::default() };
     Lexer::new(dialect, src).run().unwrap_or_default()
 }
 
@@ -162,6 +228,11 @@ struct Lexer<'a> {
     line_start: bool,
     /// Index in `found` of the last comment run.
     last_comment: Option<usize>,
+    /// Rust: the simple items read whole (their ranges are also in `found`).
+    items: Vec<Item>,
+    /// The last byte of the last token the parser will see (0: none yet): an item starts after
+    /// `;`, `}` or nothing.
+    last: u8,
 }
 
 impl<'a> Lexer<'a> {
@@ -184,11 +255,13 @@ impl<'a> Lexer<'a> {
             conditionals: Vec::new(),
             line_start: true,
             last_comment: None,
+            items: Vec::new(),
+            last: 0,
         }
     }
 
     /// `None` when unsure of the whole file.
-    fn run(mut self) -> Option<Vec<(Range<usize>, bool)>> {
+    fn run(mut self) -> Option<(Ranges, Vec<Item>)> {
         while self.i < self.src.len() {
             let b = self.src[self.i];
             if b == b'\n' {
@@ -209,15 +282,28 @@ impl<'a> Lexer<'a> {
                     let start = self.i;
                     self.line_comment();
                     self.comment(start, at_line_start);
+                    continue;
                 }
                 b'/' if self.peek(1) == Some(b'*') => {
                     let start = self.i;
                     self.block_comment()?;
                     self.comment(start, at_line_start);
+                    continue;
                 }
                 b'#' if !self.d.rust && at_line_start => self.directive()?,
                 b'#' if self.d.rust && at_line_start && matches!(self.peek(1), Some(b'[' | b'!')) => {
-                    self.attribute(at_line_start)?
+                    if self.attribute(at_line_start)? {
+                        continue;
+                    }
+                }
+                b if self.d.rust && at_line_start && self.at_item_start() && is_ident_start(b) => {
+                    if let Some(item) = self.simple_item() {
+                        self.i = item.range.end;
+                        self.found.push((item.range.clone(), false));
+                        self.items.push(item);
+                        continue;
+                    }
+                    self.word()?
                 }
                 b'"' => {
                     self.i += 1;
@@ -272,12 +358,105 @@ impl<'a> Lexer<'a> {
                     self.token(false, false);
                 }
             }
+            self.last = self.src[self.i - 1];
         }
         if !self.blocks.is_empty() || !self.conditionals.is_empty() {
             return None;
         }
-        self.found.retain(|(r, _)| r.len() >= MIN_BODY);
-        Some(self.found)
+        let mut found = self.found;
+        if !self.items.is_empty() {
+            found = join(self.src, found);
+        }
+        found.retain(|(r, _)| r.len() >= MIN_BODY);
+        // The items whose lines are still left out (one alone is parsed: too short to skip).
+        let mut ranges = found.iter().map(|(r, _)| r).peekable();
+        self.items.retain(|item| {
+            while ranges.next_if(|r| r.end < item.range.end).is_some() {}
+            ranges.peek().is_some_and(|r| r.start <= item.range.start)
+        });
+        Some((found, self.items))
+    }
+
+    /// Whether an item may start here: at the top of the file, after a whole item.
+    fn at_item_start(&self) -> bool {
+        self.blocks.is_empty()
+            && self.nest == 0
+            && self.in_macro.is_none()
+            && self.pending_fn.is_none()
+            && matches!(self.last, 0 | b';' | b'}')
+    }
+
+    /// The item of one line starting at `self.i` (the first word on its line), if it is a
+    /// `const`, `static` or `type` whose text holds nothing the tags query looks at, and nothing
+    /// but blanks follow its `;` on the line.
+    fn simple_item(&self) -> Option<Item> {
+        let src = self.src;
+        let start = self.i;
+        let word = |at: usize| {
+            let len = src[at..].iter().take_while(|&&b| b.is_ascii_alphanumeric() || b == b'_').count();
+            (&src[at..at + len], at + len)
+        };
+        let blanks = |at: usize| at + src[at..].iter().take_while(|&&b| b == b' ' || b == b'\t').count();
+        let (mut keyword, mut at) = word(start);
+        if keyword == b"pub" {
+            at = blanks(at);
+            if src.get(at) == Some(&b'(') {
+                // `pub(crate)`, `pub(in a::b)`.
+                let len = src[at + 1..].iter().take(64).position(|&b| b == b')')?;
+                let inside = &src[at + 1..at + 1 + len];
+                if !inside.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b':' | b' ')) {
+                    return None;
+                }
+                at = blanks(at + len + 2);
+            }
+            (keyword, at) = word(at);
+        }
+        let kind = match keyword {
+            b"const" | b"static" => SymbolKind::Constant,
+            b"type" => SymbolKind::Type,
+            _ => return None,
+        };
+        let mut after = blanks(at);
+        if after == at {
+            return None;
+        }
+        if keyword == b"static" && word(after).0 == b"mut" {
+            let (_, end) = word(after);
+            after = blanks(end);
+        }
+        let (name, name_end) = word(after);
+        // `_` is no identifier; `const fn`, `type T<U>` are none of these.
+        if name.is_empty() || name == b"_" || name[0].is_ascii_digit() || name.len() > 256 {
+            return None;
+        }
+        let next = blanks(name_end);
+        let expected = if kind == SymbolKind::Type { b'=' } else { b':' };
+        if src.get(next) != Some(&expected) {
+            return None;
+        }
+        // To the `;` outside brackets: no call or macro (`(`, `!`), block, string, character or
+        // comment, no line break, ASCII (columns in UTF-16 are the byte columns).
+        let mut depth = 0usize;
+        let mut end = next;
+        loop {
+            match *src.get(end)? {
+                b';' if depth == 0 => break,
+                b'[' => depth += 1,
+                b']' => depth = depth.checked_sub(1)?,
+                b'(' | b')' | b'{' | b'}' | b'!' | b'"' | b'\'' | b'#' | b'/' | b'\\' | b'\n' | b'\r' | 0x80.. => {
+                    return None
+                }
+                _ => {}
+            }
+            end += 1;
+        }
+        end += 1;
+        let rest = &src[end..];
+        let line_end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+        if !rest[..line_end].iter().all(u8::is_ascii_whitespace) {
+            return None;
+        }
+        Some(Item { range: start..end, name: after..name_end, kind })
     }
 
     fn peek(&self, ahead: usize) -> Option<u8> {
@@ -374,8 +553,8 @@ impl<'a> Lexer<'a> {
 
     /// A Rust attribute (`#[..]`, `#![..]`) at the start of a line. Alone on its line it is left
     /// out like a comment (it is a node of its own, next to the item it annotates, and no tag
-    /// looks at it): generated code carries more attributes than code.
-    fn attribute(&mut self, at_line_start: bool) -> Option<()> {
+    /// looks at it): generated code carries more attributes than code. Whether it was left out.
+    fn attribute(&mut self, at_line_start: bool) -> Option<bool> {
         let start = self.i;
         self.i += 1;
         if self.peek(0) == Some(b'!') {
@@ -383,7 +562,7 @@ impl<'a> Lexer<'a> {
         }
         if self.peek(0) != Some(b'[') {
             self.token(false, false);
-            return Some(());
+            return Some(false);
         }
         let (mut depth, mut bang) = (0usize, false);
         loop {
@@ -410,10 +589,11 @@ impl<'a> Lexer<'a> {
         self.token(false, false);
         let rest = &self.src[self.i..];
         let line_end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
-        if !bang && rest[..line_end].iter().all(u8::is_ascii_whitespace) {
+        let alone = !bang && rest[..line_end].iter().all(u8::is_ascii_whitespace);
+        if alone {
             self.comment(start, at_line_start);
         }
-        Some(())
+        Some(alone)
     }
 
     fn line_comment(&mut self) {
@@ -665,6 +845,22 @@ impl<'a> Lexer<'a> {
     }
 }
 
+/// Joins the ranges that are neither bodies (which must keep their own bounds) and that only
+/// blanks separate: one range costs the parser less than several.
+fn join(src: &[u8], found: Ranges) -> Ranges {
+    let mut joined: Ranges = Vec::with_capacity(found.len());
+    for (range, body) in found {
+        if let Some((last, false)) = joined.last_mut() {
+            if !body && src[last.end..range.start].iter().all(u8::is_ascii_whitespace) {
+                last.end = range.end;
+                continue;
+            }
+        }
+        joined.push((range, body));
+    }
+    joined
+}
+
 fn is_ident_start(b: u8) -> bool {
     b.is_ascii_alphabetic() || b == b'_' || b >= 0x80
 }
@@ -783,6 +979,39 @@ mod tests {
         );
         let src = format!("fn a<'a>(x: &'a str) -> &'a str {{{body}\n}}\n");
         assert_eq!(skipped(Lang::Rust, &src), [format!("{body}\n")]);
+    }
+
+    #[test]
+    fn rust_simple_items_are_left_out_and_defined_by_the_lexer() {
+        let src = "//! Bindings.\nuse core::ffi::c_void;\n\
+            pub const ERROR_A: WIN32_ERROR = 15705u32;\npub const ERROR_B: WIN32_ERROR = 15704u32;\n\
+            #[cfg(windows)]\npub(crate) static mut COUNTER: [u8; 4] = [0; 4];\n/// A handle.\n\
+            pub type HANDLE = *mut c_void;\n\
+            const NOT_SIMPLE: u32 = compute(1);\npub const SEMI: char = ';';\nconst _: () = ();\n\
+            pub const fn f() -> u32 { 1 }\ntype Generic<T> = Vec<T>;\npub const TWO: u8 = 1; pub const ONE_LINE: u8 = 2;\n\
+            mod inner {\n    pub const IN_MOD: u32 = 1;\n    pub const IN_MOD_2: u32 = 2;\n}\n\
+            pub const TRAILING: u32 = 0xFFFF_FFFF; // comment\npub const STRING: &str = \"x\";\n\
+            pub const END_A: usize = 1 << 4;\r\npub const END_B: usize = END_A * 2;";
+        let left = left_out(Lang::Rust, src.as_bytes());
+        let names: Vec<&str> = left.items.iter().map(|i| &src[i.name.clone()]).collect();
+        assert_eq!(names, ["ERROR_A", "ERROR_B", "COUNTER", "HANDLE", "END_A", "END_B"]);
+        let texts: Vec<&str> = left.ranges.iter().map(|r| &src[r.clone()]).collect();
+        assert!(texts[0].starts_with("pub const ERROR_A") && texts[0].ends_with("*mut c_void;"), "{texts:?}");
+        assert!(texts[1].starts_with("pub const END_A") && texts[1].ends_with("END_A * 2;"), "{texts:?}");
+        assert_eq!(texts.len(), 2);
+        // The lexer's definitions and the parse of what is left are a whole parse's symbols.
+        let mut ex = Extractor::new();
+        let whole = ex.extract_source(Lang::Rust, src.as_bytes()).unwrap();
+        let fast = ex.extract_definitions(Lang::Rust, src.as_bytes()).unwrap();
+        assert!(whole.iter().any(|s| s.name.as_str() == "IN_MOD_2" && s.parent_index().is_some()));
+        assert_eq!(fast, whole);
+    }
+
+    #[test]
+    fn rust_one_simple_item_alone_is_parsed() {
+        let src = "pub const A: u8 = 1;\nfn main() {}\n";
+        let left = left_out(Lang::Rust, src.as_bytes());
+        assert!(left.ranges.is_empty() && left.items.is_empty(), "{left:?}");
     }
 
     #[test]
