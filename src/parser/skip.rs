@@ -434,19 +434,55 @@ impl<'a> Lexer<'a> {
         if src.get(next) != Some(&expected) {
             return None;
         }
-        // To the `;` outside brackets: no call or macro (`(`, `!`), block, string, character or
-        // comment, no line break, ASCII (columns in UTF-16 are the byte columns).
+        // To the `;` outside brackets, on this line. Nothing the tags query tags: no definition
+        // keyword (but `*const T`, and `fn(..)` types), no call or macro named by a bare or a
+        // method name (`f(x)`, `x.f()`, `m!()`; `GUID::from_u128(..)` and `core::w!(..)` are
+        // untagged), no comment, character or raw string; ASCII outside strings.
         let mut depth = 0usize;
-        let mut end = next;
+        let mut end = next + 1;
+        let mut prev = expected;
         loop {
-            match *src.get(end)? {
+            let b = *src.get(end)?;
+            match b {
                 b';' if depth == 0 => break,
-                b'[' => depth += 1,
-                b']' => depth = depth.checked_sub(1)?,
-                b'(' | b')' | b'{' | b'}' | b'!' | b'"' | b'\'' | b'#' | b'/' | b'\\' | b'\n' | b'\r' | 0x80.. => {
-                    return None
+                b'[' | b'{' => depth += 1,
+                b']' | b'}' | b')' => depth = depth.checked_sub(1)?,
+                b'(' if untagged_callee(&src[..end]) => depth += 1,
+                b'!' if src.get(end + 1) == Some(&b'=') || untagged_callee(&src[..end]) => {}
+                b'"' => {
+                    end = string_end(src, end + 1)?;
+                    prev = b'"';
+                    continue;
                 }
+                b'\'' => {
+                    // A lifetime (`&'static str`), no character.
+                    let (lifetime, after) = word(end + 1);
+                    if lifetime.is_empty() || src.get(after) == Some(&b'\'') {
+                        return None;
+                    }
+                    (prev, end) = (b'a', after);
+                    continue;
+                }
+                b'/' if !matches!(src.get(end + 1), Some(b'/' | b'*')) => {}
+                b if b.is_ascii_alphabetic() || b == b'_' => {
+                    let (w, after) = word(end);
+                    let allowed = match w {
+                        b"const" => prev == b'*',
+                        b"fn" => src.get(blanks(after)) == Some(&b'('),
+                        b"r" | b"br" | b"cr" => src.get(after) != Some(&b'"'),
+                        _ => !RUST.defs.contains(&w),
+                    };
+                    if !allowed {
+                        return None;
+                    }
+                    (prev, end) = (b'a', after);
+                    continue;
+                }
+                b'(' | b'!' | b'/' | b'#' | b'\\' | b'\n' | b'\r' | 0x80.. => return None,
                 _ => {}
+            }
+            if !b.is_ascii_whitespace() {
+                prev = b;
             }
             end += 1;
         }
@@ -519,6 +555,10 @@ impl<'a> Lexer<'a> {
 
     fn close(&mut self) -> Option<()> {
         let block = self.blocks.pop()?;
+        // A `fn` type in a field (`handler: Option<fn(u32)>,`) has no body; none after this brace.
+        if self.pending_fn.is_some_and(|(depth, _)| depth > self.blocks.len()) {
+            self.pending_fn = None;
+        }
         if block.body && !block.keep {
             // Everything recorded inside lies within this body.
             self.found.truncate(block.first);
@@ -845,6 +885,32 @@ impl<'a> Lexer<'a> {
     }
 }
 
+/// Whether a call or macro whose `(` or `!` follows `before` is one the tags query leaves
+/// untagged: its callee is no bare name and no method (`path::f(..)`, `(f)(..)`), or it is an
+/// operator's parenthesis (`!x`, `(a + b)`), or a `fn(..)` type.
+fn untagged_callee(before: &[u8]) -> bool {
+    let before = before.trim_ascii_end();
+    let name = before.iter().rev().take_while(|&&b| b.is_ascii_alphanumeric() || b == b'_').count();
+    if name == 0 {
+        // Calling what a `)`, `]`, `>` (turbofish), ... ends: left to the parser.
+        return !matches!(before.last(), Some(b')' | b']' | b'>' | b'?' | b'}' | b'"' | b'\''));
+    }
+    let (path, name) = before.split_at(before.len() - name);
+    name == b"fn" || path.ends_with(b"::")
+}
+
+/// Past the closing quote of the string whose opening quote is just before `at`, on its line.
+fn string_end(src: &[u8], mut at: usize) -> Option<usize> {
+    loop {
+        at += memchr::memchr3(b'"', b'\\', b'\n', &src[at..])?;
+        match src[at] {
+            b'"' => return Some(at + 1),
+            b'\\' if src.get(at + 1).is_some_and(|&b| b != b'\n') => at += 2,
+            _ => return None,
+        }
+    }
+}
+
 /// Joins the ranges that are neither bodies (which must keep their own bounds) and that only
 /// blanks separate: one range costs the parser less than several.
 fn join(src: &[u8], found: Ranges) -> Ranges {
@@ -983,26 +1049,61 @@ mod tests {
 
     #[test]
     fn rust_simple_items_are_left_out_and_defined_by_the_lexer() {
-        let src = "//! Bindings.\nuse core::ffi::c_void;\n\
-            pub const ERROR_A: WIN32_ERROR = 15705u32;\npub const ERROR_B: WIN32_ERROR = 15704u32;\n\
-            #[cfg(windows)]\npub(crate) static mut COUNTER: [u8; 4] = [0; 4];\n/// A handle.\n\
-            pub type HANDLE = *mut c_void;\n\
-            const NOT_SIMPLE: u32 = compute(1);\npub const SEMI: char = ';';\nconst _: () = ();\n\
-            pub const fn f() -> u32 { 1 }\ntype Generic<T> = Vec<T>;\npub const TWO: u8 = 1; pub const ONE_LINE: u8 = 2;\n\
-            mod inner {\n    pub const IN_MOD: u32 = 1;\n    pub const IN_MOD_2: u32 = 2;\n}\n\
-            pub const TRAILING: u32 = 0xFFFF_FFFF; // comment\npub const STRING: &str = \"x\";\n\
-            pub const END_A: usize = 1 << 4;\r\npub const END_B: usize = END_A * 2;";
+        let src = concat!(
+            r#"//! Bindings.
+use core::ffi::c_void;
+pub const ERROR_A: WIN32_ERROR = 15705u32;
+pub const ERROR_B: WIN32_ERROR = 15704u32;
+#[cfg(windows)]
+pub(crate) static mut COUNTER: [u8; 4] = [0; 4];
+/// A handle.
+pub type HANDLE = *mut c_void;
+pub const GUID_X: GUID = GUID::from_u128(0x72cb6df3);
+pub const NAME_W: PCWSTR = core::w!("logon");
+pub type PFN = Option<unsafe extern "system" fn(a: u32) -> u32>;
+pub const KEY: PROPERTYKEY = PROPERTYKEY { fmtid: GUID::from_u128(1), pid: 2 };
+pub const NOT: u32 = !0 + (1 != 2) as u32;
+pub const LIFE: &'static str = "a;b(c) \" fn";
+pub const PTR: *const u8 = 0 as *const u8;
+const CALL: u32 = compute(1);
+pub const METHOD: usize = X.len();
+pub const MACRO: u32 = m!(1);
+const BLOCK: u32 = { fn inner() -> u32 { 1 } 2 };
+pub const RAW: &str = r"a\";
+pub const SEMI: char = ';';
+const _: () = ();
+pub const fn f() -> u32 { 1 }
+type Generic<T> = Vec<T>;
+pub const TWO: u8 = 1; pub const ONE_LINE: u8 = 2;
+mod inner {
+    pub const IN_MOD: u32 = 1;
+    pub const IN_MOD_2: u32 = 2;
+}
+pub struct Handlers {
+    pub on_event: Option<unsafe extern "C" fn(u32)>,
+}
+pub const TRAILING: u32 = 0xFFFF_FFFF; // comment
+const LOCAL: u32 = { struct Local; 1 };
+pub const STRING: &str = "x";
+"#,
+            "pub const END_A: usize = 1 << 4;\r\npub const END_B: usize = END_A * 2;"
+        );
         let left = left_out(Lang::Rust, src.as_bytes());
         let names: Vec<&str> = left.items.iter().map(|i| &src[i.name.clone()]).collect();
-        assert_eq!(names, ["ERROR_A", "ERROR_B", "COUNTER", "HANDLE", "END_A", "END_B"]);
+        let first = ["ERROR_A", "ERROR_B", "COUNTER", "HANDLE", "GUID_X", "NAME_W", "PFN", "KEY", "NOT", "LIFE", "PTR"];
+        assert_eq!(names, [&first[..], &["STRING", "END_A", "END_B"]].concat());
         let texts: Vec<&str> = left.ranges.iter().map(|r| &src[r.clone()]).collect();
-        assert!(texts[0].starts_with("pub const ERROR_A") && texts[0].ends_with("*mut c_void;"), "{texts:?}");
-        assert!(texts[1].starts_with("pub const END_A") && texts[1].ends_with("END_A * 2;"), "{texts:?}");
+        assert!(texts[0].starts_with("pub const ERROR_A") && texts[0].ends_with("0 as *const u8;"), "{texts:?}");
+        assert!(texts[1].starts_with("pub const STRING") && texts[1].ends_with("END_A * 2;"), "{texts:?}");
         assert_eq!(texts.len(), 2);
         // The lexer's definitions and the parse of what is left are a whole parse's symbols.
         let mut ex = Extractor::new();
         let whole = ex.extract_source(Lang::Rust, src.as_bytes()).unwrap();
         let fast = ex.extract_definitions(Lang::Rust, src.as_bytes()).unwrap();
+        let references = ["compute", "len", "m"];
+        assert!(references.iter().all(|r| whole.iter().any(|s| s.name.as_str() == *r && s.role == Role::Reference)));
+        let local = ["inner", "Local"];
+        assert!(local.iter().all(|d| whole.iter().any(|s| s.name.as_str() == *d && s.role == Role::Definition)));
         assert!(whole.iter().any(|s| s.name.as_str() == "IN_MOD_2" && s.parent_index().is_some()));
         assert_eq!(fast, whole);
     }
