@@ -24,27 +24,77 @@ use std::ops::Range;
 /// Bodies shorter than this are parsed: leaving them out saves less than the range costs.
 const MIN_BODY: usize = 64;
 
-/// The skipped bodies of `src`, sorted and disjoint, each tagged `true` (a function body).
+/// The skipped bodies of `src`, sorted and disjoint, each tagged `true` (a function body, or
+/// statements of one).
 pub fn skipped(src: &[u8]) -> Vec<(Range<usize>, bool)> {
     let Some(lines) = Lexer::new(src).run() else { return Vec::new() };
     let mut found = Vec::new();
+    let mut nested = false;
     for (k, header) in lines.iter().enumerate() {
         if !(header.def && header.colon) {
             continue;
         }
         let body = &lines[k + 1..];
         let body = &body[..body.iter().position(|l| l.indent <= header.indent).unwrap_or(body.len())];
-        let (Some(first), Some(last)) = (body.first(), body.last()) else { continue };
-        if body.iter().any(|l| l.defines) || !last.standalone {
-            continue;
-        }
-        let Some(cut) = indentation_suffix(&src[last.start..last.text], first.indent) else { continue };
-        let range = header.end..last.start + cut;
-        if range.len() >= MIN_BODY {
+        let Some(first) = body.first() else { continue };
+        if body.iter().any(|l| l.defines) {
+            nested = true;
+            around_definitions(src, header.end, body, &mut found);
+        } else if let Some(range) = to_last_line(src, header.end, body, first.indent) {
             found.push((range, true));
         }
     }
+    if nested {
+        // The statements after a nested definition come before that definition's body.
+        found.sort_by_key(|(range, _)| range.start);
+    }
     found
+}
+
+/// The statements from `from` (the end of a kept line) to the end of `lines` (a body's, at
+/// `level`), all but the last logical line, and that line's indentation beyond `level`: `None`
+/// when that line cannot stand alone, or the range would be short.
+fn to_last_line(src: &[u8], from: usize, lines: &[Line], level: u32) -> Option<Range<usize>> {
+    let last = lines.last().filter(|l| l.standalone)?;
+    let cut = indentation_suffix(&src[last.start..last.text], level)?;
+    let range = from..last.start + cut;
+    (range.len() >= MIN_BODY).then_some(range)
+}
+
+/// The statements of a body that defines functions or classes, around those definitions, when
+/// each stands at the body's own level (`def test(self):` holding `class C:` and its methods):
+/// each run of statements up to a definition ends where the definition's line starts, so that
+/// the scanner finds it at its column, and the run after the last one ends in the body's last
+/// line as [`to_last_line`]'s. A definition deeper (under an `if`) keeps the body whole.
+fn around_definitions(src: &[u8], header_end: usize, body: &[Line], found: &mut Vec<(Range<usize>, bool)>) {
+    let level = body[0].indent;
+    let mut runs = Vec::new();
+    let (mut kept_end, mut i, mut tail, mut statements) = (header_end, 0, 0, false);
+    while i < body.len() {
+        let line = &body[i];
+        if line.indent == level && (line.decorator || line.defines) {
+            let definition = i + body[i..].iter().take_while(|l| l.decorator && l.indent == level).count();
+            if body.get(definition).is_none_or(|l| !l.defines || l.indent != level) {
+                return;
+            }
+            let block = body[definition + 1..].iter().take_while(|l| l.indent > level).count();
+            if statements && line.start - kept_end >= MIN_BODY {
+                runs.push((kept_end..line.start, true));
+            }
+            // The comments after the definition stay: those indented deeper belong to its block.
+            let next = definition + block + 1;
+            kept_end = body.get(next).map_or(body[definition + block].end, |l| l.start);
+            (i, tail, statements) = (next, next, false);
+        } else if line.defines {
+            return;
+        } else {
+            (i, statements) = (i + 1, true);
+        }
+    }
+    if statements {
+        runs.extend(to_last_line(src, kept_end, &body[tail..], level).map(|range| (range, true)));
+    }
+    found.extend(runs);
 }
 
 /// Where in `indentation` (a line's leading whitespace) the trailing part whose width, as the
@@ -84,6 +134,8 @@ struct Line {
     /// It can be kept alone as a body's only statement: no clause (`else`, `except`, ..), no
     /// decorator, no header.
     standalone: bool,
+    /// A decorator (`@name`).
+    decorator: bool,
 }
 
 /// Words that begin a clause of a compound statement, which cannot stand alone (`case` is a soft
@@ -215,6 +267,7 @@ impl<'a> Lexer<'a> {
             colon,
             defines,
             standalone: !at && !clause && !colon,
+            decorator: at,
         });
         Some(())
     }
@@ -360,21 +413,34 @@ mod tests {
     }
 
     #[test]
-    fn bodies_that_define_or_end_in_a_clause_are_kept() {
+    fn bodies_that_end_in_a_clause_or_define_below_their_level_are_kept() {
         let body = lines("    ");
         for tail in [
-            "    def g(): pass\n    return g\n",
-            "    class C: pass\n    return C\n",
             "    try:\n        x()\n    except E: pass\n",
-            "    @decorator\n    def g(): pass\n",
             // No suffix of a tab is four columns wide.
             "    if x:\n\treturn y\n",
+            "    if x:\n        def g(): pass\n    return g\n",
+            "    if x:\n        class C: pass\n",
         ] {
             let src = format!("def f():\n{body}{tail}");
             assert!(skipped(&src).is_empty(), "{tail:?}");
         }
         // A body on the header's line is none.
         assert!(skipped(&format!("def f(): return 1\n{body}")).is_empty());
+    }
+
+    #[test]
+    fn statements_around_definitions_at_the_bodys_level_are_skipped() {
+        let (body, inner, after) = (lines("    "), lines("        "), lines("    ").replace('x', "z"));
+        // The comment after `g` is indented as its block: kept with it.
+        let src = format!(
+            "def f():\n{body}    @decorator\n    def g(x):\n{inner}        return x\n        # g's\n\
+             {after}    class C: pass\n{after}    return g\n"
+        );
+        assert_eq!(skipped(&src), [body.as_str(), &inner, &after, &after]);
+        // Definitions first and last: nothing before the first, nothing after the last.
+        let src = format!("def f():\n    def g():\n{inner}        return 1\n{after}    class C:\n        pass\n");
+        assert_eq!(skipped(&src), [inner.as_str(), &after]);
     }
 
     #[test]
