@@ -27,7 +27,7 @@ const MIN_BODY: usize = 64;
 /// The skipped bodies of `src`, sorted and disjoint, each tagged `true` (a function body, or
 /// statements of one).
 pub fn skipped(src: &[u8]) -> Vec<(Range<usize>, bool)> {
-    let Some(lines) = Lexer::new(src).run() else { return Vec::new() };
+    let Some((lines, literals)) = Lexer::new(src).run() else { return Vec::new() };
     let mut found = Vec::new();
     let mut nested = false;
     for (k, header) in lines.iter().enumerate() {
@@ -48,6 +48,20 @@ pub fn skipped(src: &[u8]) -> Vec<(Range<usize>, bool)> {
         // The statements after a nested definition come before that definition's body.
         found.sort_by_key(|(range, _)| range.start);
     }
+    if literals.is_empty() {
+        return found;
+    }
+    // The literals outside the skipped bodies.
+    let mut bodies = found.iter().map(|(range, _)| range.clone()).peekable();
+    let mut outside = Vec::new();
+    for literal in literals {
+        while bodies.next_if(|body| body.end <= literal.start).is_some() {}
+        if bodies.peek().is_none_or(|body| literal.end <= body.start) {
+            outside.push((literal, false));
+        }
+    }
+    found.extend(outside);
+    found.sort_by_key(|(range, _)| range.start);
     found
 }
 
@@ -146,15 +160,23 @@ struct Lexer<'a> {
     src: &'a [u8],
     i: usize,
     lines: Vec<Line>,
+    /// The interiors of logical lines' outermost brackets that hold no call (no `(` after a
+    /// name, a string or a bracket, no f-string replacement field), but subscripts': a table
+    /// (`CODES = {..}`), a tuple of strings, arguments without calls. Left out, they leave `{}`,
+    /// `[]`, `()` or `f()`, whose node spans what it spanned, and nothing tagged is lost (inside
+    /// an expression, only calls are tagged).
+    literals: Vec<Range<usize>>,
+    /// An f-string replacement field was read (an expression, which may call).
+    field: bool,
 }
 
 impl<'a> Lexer<'a> {
     fn new(src: &'a [u8]) -> Self {
-        Lexer { src, i: 0, lines: Vec::new() }
+        Lexer { src, i: 0, lines: Vec::new(), literals: Vec::new(), field: false }
     }
 
-    /// The logical lines, or `None` when unsure of the file.
-    fn run(mut self) -> Option<Vec<Line>> {
+    /// The logical lines and the `literals`, or `None` when unsure of the file.
+    fn run(mut self) -> Option<(Vec<Line>, Vec<Range<usize>>)> {
         while self.i < self.src.len() {
             let start = self.i;
             let mut indent = 0;
@@ -174,7 +196,7 @@ impl<'a> Lexer<'a> {
                 Some(_) => self.logical_line(start, indent)?,
             }
         }
-        Some(self.lines)
+        Some((self.lines, self.literals))
     }
 
     fn peek(&self, ahead: usize) -> Option<u8> {
@@ -192,6 +214,8 @@ impl<'a> Lexer<'a> {
         let (mut depth, mut words) = (0usize, 0usize);
         let (mut def, mut defines, mut colon, mut first_word) = (false, false, false, None);
         let mut at = false;
+        // The first byte of the last token, and the outermost bracket's interior so far.
+        let (mut prev, mut open, mut literal) = (0u8, 0usize, false);
         while let Some(b) = self.peek(0) {
             match b {
                 b'\n' if depth == 0 => {
@@ -218,11 +242,22 @@ impl<'a> Lexer<'a> {
                 }
                 b'"' | b'\'' => self.string(false)?,
                 b'(' | b'[' | b'{' => {
+                    // After a name, a string or a closing bracket, `(` calls and `[` subscripts
+                    // (`x[]` does not parse).
+                    let after_operand = is_ident_byte(prev) || matches!(prev, b')' | b']' | b'}' | b'"' | b'\'');
+                    if depth == 0 {
+                        (open, literal, self.field) = (self.i + 1, !(b == b'[' && after_operand), false);
+                    } else if b == b'(' && after_operand {
+                        literal = false;
+                    }
                     depth += 1;
                     self.i += 1;
                 }
                 b')' | b']' | b'}' => {
                     depth = depth.checked_sub(1)?;
+                    if depth == 0 && literal && !self.field && self.i - open >= MIN_BODY {
+                        self.literals.push(open..self.i);
+                    }
                     self.i += 1;
                 }
                 b if is_ident_start(b) => {
@@ -256,6 +291,7 @@ impl<'a> Lexer<'a> {
             }
             // Every token but whitespace and comments gets here.
             colon = b == b':';
+            prev = b;
         }
         let clause = first_word.is_some_and(|w| src[text..].starts_with(w) && CLAUSES.contains(&w));
         self.lines.push(Line {
@@ -308,6 +344,7 @@ impl<'a> Lexer<'a> {
     /// brackets and strings of its own), then possibly `!conversion` and `:format spec`, where
     /// nested fields may stand.
     fn field(&mut self) -> Option<()> {
+        self.field = true;
         let mut depth = 0usize;
         loop {
             let b = self.peek(0)?;
@@ -441,6 +478,22 @@ mod tests {
         // Definitions first and last: nothing before the first, nothing after the last.
         let src = format!("def f():\n    def g():\n{inner}        return 1\n{after}    class C:\n        pass\n");
         assert_eq!(skipped(&src), [inner.as_str(), &after]);
+    }
+
+    #[test]
+    fn brackets_without_calls_are_skipped_inside() {
+        let items = "\n    'alpha': 1, 'beta': (2, 3), 'gamma': [4, 5], 'delta': lambda x: x[0],\n";
+        let src = format!(
+            "CODES = {{{items}}}\nNAMES = dict({items})\nCALLS = [{items} len(x)]\nSUB = table[{items}]\n\
+             FIELD = ({items} f'{{x}}')\nclass C(\n    Base, metaclass=Meta, flag=True, other=False, more=None, x=1,\n):\n    pass\n"
+        );
+        assert_eq!(
+            skipped(&src),
+            [items, items, "\n    Base, metaclass=Meta, flag=True, other=False, more=None, x=1,\n"]
+        );
+        // Inside a skipped body, a table is skipped with the body.
+        let src = format!("def f():\n    x = {{{items}}}\n    return x\n");
+        assert_eq!(skipped(&src), [format!("    x = {{{items}}}\n")]);
     }
 
     #[test]
