@@ -302,10 +302,7 @@ impl<'a> Lexer<'a> {
                     }
                 }
                 b if self.d.rust && at_line_start && self.at_item_start() && is_ident_start(b) => {
-                    let mut items = std::mem::take(&mut self.items);
-                    let item = self.simple_item(&mut items);
-                    self.items = items;
-                    if let Some(end) = item {
+                    if let Some(end) = simple_item(self.src, self.i, &mut self.items) {
                         self.found.push((self.i..end, false));
                         self.i = end;
                         continue;
@@ -391,53 +388,6 @@ impl<'a> Lexer<'a> {
             && self.in_macro.is_none()
             && self.pending_fn.is_none()
             && matches!(self.last, 0 | b';' | b'}')
-    }
-
-    /// The simple item starting at `self.i` (the first word on its line), pushed on `items`
-    /// (a struct's fields after it), and the offset after it; nothing but blanks follow it on its
-    /// last line. A `const`, `static` or `type` of one line, or a `struct` or `union` whose
-    /// fields stand one per line, holding nothing the tags query looks at.
-    fn simple_item(&self, items: &mut Vec<Item>) -> Option<usize> {
-        let src = self.src;
-        let start = self.i;
-        let (keyword, at) = after_visibility(src, start)?;
-        let kind = match keyword {
-            b"const" | b"static" => SymbolKind::Constant,
-            b"type" => SymbolKind::Type,
-            b"struct" | b"union" => SymbolKind::Struct,
-            _ => return None,
-        };
-        let mut after = blanks(src, at);
-        if after == at {
-            return None;
-        }
-        if keyword == b"static" && word(src, after).0 == b"mut" {
-            let (_, end) = word(src, after);
-            after = blanks(src, end);
-        }
-        let (name, name_end) = word(src, after);
-        // `_` is no identifier; `const fn`, `type T<U>` are none of these.
-        if !is_name(name) {
-            return None;
-        }
-        let next = blanks(src, name_end);
-        let first = items.len();
-        let end = match kind {
-            SymbolKind::Struct => fields(src, next, items),
-            _ => {
-                let expected = if kind == SymbolKind::Type { b'=' } else { b':' };
-                if src.get(next) != Some(&expected) {
-                    return None;
-                }
-                scan(src, next + 1, expected, false).filter(|&end| src[end] == b';').map(|end| end + 1)
-            }
-        };
-        let Some(end) = end.filter(|&end| rest_is_blank(src, end)) else {
-            items.truncate(first);
-            return None;
-        };
-        items.insert(first, Item { range: start..end, name: after..name_end, kind });
-        Some(end)
     }
 
     fn peek(&self, ahead: usize) -> Option<u8> {
@@ -830,6 +780,51 @@ impl<'a> Lexer<'a> {
     }
 }
 
+/// The simple item starting at `start` (the first word on its line), pushed on `items`
+/// (a struct's fields after it), and the offset after it; nothing but blanks follow it on its
+/// last line. A `const`, `static` or `type` of one line, or a `struct` or `union` whose
+/// fields stand one per line, holding nothing the tags query looks at.
+fn simple_item(src: &[u8], start: usize, items: &mut Vec<Item>) -> Option<usize> {
+    let (keyword, at) = after_visibility(src, start)?;
+    let kind = match keyword {
+        b"const" | b"static" => SymbolKind::Constant,
+        b"type" => SymbolKind::Type,
+        b"struct" | b"union" => SymbolKind::Struct,
+        _ => return None,
+    };
+    let mut after = blanks(src, at);
+    if after == at {
+        return None;
+    }
+    if keyword == b"static" && word(src, after).0 == b"mut" {
+        let (_, end) = word(src, after);
+        after = blanks(src, end);
+    }
+    let (name, name_end) = word(src, after);
+    // `_` is no identifier; `const fn`, `type T<U>` are none of these.
+    if !is_name(name) {
+        return None;
+    }
+    let next = blanks(src, name_end);
+    let first = items.len();
+    let end = match kind {
+        SymbolKind::Struct => fields(src, next, items),
+        _ => {
+            let expected = if kind == SymbolKind::Type { b'=' } else { b':' };
+            if src.get(next) != Some(&expected) {
+                return None;
+            }
+            scan(src, next + 1, expected, false).filter(|&end| src[end] == b';').map(|end| end + 1)
+        }
+    };
+    let Some(end) = end.filter(|&end| rest_is_blank(src, end)) else {
+        items.truncate(first);
+        return None;
+    };
+    items.insert(first, Item { range: start..end, name: after..name_end, kind });
+    Some(end)
+}
+
 fn word(src: &[u8], at: usize) -> (&[u8], usize) {
     let len = src[at..].iter().take_while(|&&b| b.is_ascii_alphanumeric() || b == b'_').count();
     (&src[at..at + len], at + len)
@@ -1214,7 +1209,7 @@ pub const STRING: &str = "x";
     }
 
     #[test]
-    fn rust_signatures_without_bodies_and_struct_bodies_are_not_skipped() {
+    fn rust_signatures_without_bodies_and_enum_and_generic_struct_bodies_are_not_skipped() {
         let fields = "\n    a: u32,\n    b: u32,\n    c: u32,\n    d: u32,\n    e: u32,\n    f: u32,\n    g: u32,\n";
         // (A generic struct is no simple item.)
         let src = format!("trait T {{\n    fn f(&self);\n}}\nstruct S<T> {{{fields}}}\nenum E {{{fields}}}\n");
