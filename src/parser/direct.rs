@@ -9,8 +9,9 @@
 //! for (`queries/python/extra.scm` and `queries/rust/extra.scm`, then the grammar crates'
 //! `TAGS_QUERY`), and tests compare the two paths on constructs of every rule and on real files
 //! (`tests/skip.rs`; `examples/skip.rs` on a corpus). A change to either query must change the
-//! rules here too, and `skip::Item`'s definitions with the constant and type patterns. Open
-//! documents keep the query, whose re-extraction after an edit (`roots`) this does not replace.
+//! rules here too, and `skip::item_symbols` with the constant, type, struct and field
+//! patterns. Open documents keep the query, whose re-extraction after an edit (`roots`) this does
+//! not replace.
 
 use std::num::NonZeroU16;
 use std::sync::OnceLock;

@@ -35,10 +35,12 @@ pub struct LeftOut {
     pub items: Vec<Item>,
 }
 
-/// A Rust item of one line that the lexer read whole: `const`, `static` or `type`.
+/// A Rust item that the lexer read whole (a one-line `const`, `static` or `type`; a `struct` or
+/// `union` of one field per line), or one of such a struct's fields.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Item {
-    /// From its first byte (`pub`, or the keyword) to its `;`, included.
+    /// An item from its first byte (`pub`, or the keyword) to its `;` or `}`, included; a field
+    /// from its first byte to the end of its type.
     pub range: Range<usize>,
     pub name: Range<usize>,
     pub kind: SymbolKind,
@@ -56,7 +58,8 @@ pub fn body_ranges(lang: Lang, src: &[u8]) -> Vec<Range<usize>> {
 }
 
 /// The definitions of `items` (sorted, in `src`), as the tags query finds them in a whole parse:
-/// a constant or type at the top of the file, its range the item's, its parent none.
+/// a constant, type or struct at the top of the file and the struct's fields, each spanning its
+/// item, without parents (`link` makes a struct its fields' parent).
 pub fn item_symbols(src: &[u8], items: &[Item]) -> Vec<Symbol> {
     // Positions in one pass over the lines: a struct ends after its fields start.
     let mut offsets: Vec<usize> =
@@ -522,9 +525,7 @@ impl<'a> Lexer<'a> {
             self.i += 1;
         }
         self.token(false, false);
-        let rest = &self.src[self.i..];
-        let line_end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
-        let alone = !bang && rest[..line_end].iter().all(u8::is_ascii_whitespace);
+        let alone = !bang && rest_is_blank(self.src, self.i);
         if alone {
             self.comment(start, at_line_start);
         }
@@ -890,7 +891,7 @@ fn fields(src: &[u8], at: usize, items: &mut Vec<Item>) -> Option<usize> {
         let (name, name_end) = after_visibility(src, start)?;
         let name_start = name_end - name.len();
         let colon = blanks(src, name_end);
-        if !is_name(&src[name_start..name_end]) || src.get(colon) != Some(&b':') || src.get(colon + 1) == Some(&b':') {
+        if !is_name(name) || src.get(colon) != Some(&b':') || src.get(colon + 1) == Some(&b':') {
             return None;
         }
         let stop = scan(src, colon + 1, b':', true)?;
