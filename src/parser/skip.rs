@@ -8,8 +8,10 @@
 //! file's own. Whatever the lexer is unsure of keeps its bodies: unbalanced braces (preprocessor
 //! branches), in C a body line starting at column 0 that is not a label (a brace the lexer
 //! miscounted would otherwise swallow the next function's header, which has no keyword). Languages
-//! without a lexer here get no ranges. The references inside skipped bodies are found when asked
-//! for (`index::references`).
+//! without a lexer here get no ranges. A Rust body that does define something is parsed, but the
+//! runs of whole statements around its definitions are left out ([`Part::Statements`]: generated
+//! tests are long bodies of macro calls after a local `const`). The references inside skipped
+//! bodies are found when asked for (`index::references`).
 //!
 //! Generated Rust (bindings, tables) is mostly simple items at the top of a file:
 //! `pub const NAME: TYPE = 15705u32;`, `pub type HANDLE = *mut c_void;`, structs with one
@@ -111,8 +113,8 @@ pub fn bodies_mentioning(lang: Lang, src: &[u8], word: &[u8]) -> Vec<Range<usize
     skipped(lang, src)
         .0
         .into_iter()
-        .filter(|(range, body)| *body && finder.find(&src[range.clone()]).is_some())
-        .map(|(range, _)| range.start - 1..range.end + 1)
+        .filter(|(range, part)| *part != Part::Other && finder.find(&src[range.clone()]).is_some())
+        .map(|(range, part)| if part == Part::Body { range.start - 1..range.end + 1 } else { range })
         .collect()
 }
 
@@ -125,8 +127,20 @@ fn dialect(lang: Lang) -> Option<&'static Dialect> {
     }
 }
 
-/// Skipped ranges, each a body (`true`) or not (comments, macro arguments, items).
-type Ranges = Vec<(Range<usize>, bool)>;
+/// What a skipped range is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    /// A body's interior, between its braces.
+    Body,
+    /// Whole statements of a body that defines something (Rust; Python's runs around its
+    /// definitions): they parse alone.
+    Statements,
+    /// Comments, attributes, macro arguments, items, Python's literals: no references to find.
+    Other,
+}
+
+/// Skipped ranges, and what each is.
+type Ranges = Vec<(Range<usize>, Part)>;
 
 /// The skipped ranges and the items among them.
 fn skipped(lang: Lang, src: &[u8]) -> (Ranges, Vec<Item>) {
@@ -206,6 +220,24 @@ struct Block {
     keep: bool,
     /// Candidates recorded inside this block start here.
     first: usize,
+    /// Rust bodies: their statements, for a body that is kept.
+    statements: Statements,
+}
+
+/// The statements of a Rust body read so far. A body that defines something is parsed, but the
+/// statements around its definitions need not be: runs of whole statements (each ending with a
+/// `;` at the body's own level) holding no definition keyword are left out, like bodies.
+#[derive(Default)]
+struct Statements {
+    /// Brackets and parentheses open at the body's `{`: a `;` ends a statement at this `nest`.
+    nest: usize,
+    /// Where the current statement starts, and the length of `found` then.
+    start: usize,
+    first: usize,
+    /// The current statement holds a definition keyword.
+    defines: bool,
+    /// The current run of statements without one: its start, the length of `found` then, its end.
+    run: Option<(usize, usize, usize)>,
 }
 
 struct Lexer<'a> {
@@ -213,7 +245,7 @@ struct Lexer<'a> {
     src: &'a [u8],
     i: usize,
     blocks: Vec<Block>,
-    found: Vec<(Range<usize>, bool)>,
+    found: Ranges,
     /// Brackets and parentheses open (Rust: a `;` inside them ends no signature).
     nest: usize,
     /// Rust: `fn` seen at this (brace depth, nest); its body is the next `{` there.
@@ -306,7 +338,7 @@ impl<'a> Lexer<'a> {
                 }
                 b if self.d.rust && at_line_start && self.at_item_start() && is_ident_start(b) => {
                     if let Some(end) = simple_item(self.src, self.i, &mut self.items) {
-                        self.found.push((self.i..end, false));
+                        self.found.push((self.i..end, Part::Other));
                         self.i = end;
                         continue;
                     }
@@ -350,6 +382,9 @@ impl<'a> Lexer<'a> {
                 b';' => {
                     if self.pending_fn == Some((self.blocks.len(), self.nest)) {
                         self.pending_fn = None;
+                    }
+                    if self.d.rust {
+                        self.semicolon();
                     }
                     self.i += 1;
                     self.token(false, false);
@@ -422,15 +457,36 @@ impl<'a> Lexer<'a> {
             let (start, first) = self.macro_args;
             self.found.truncate(first);
             self.last_comment = None;
-            self.found.push((start..self.i, false));
+            self.found.push((start..self.i, Part::Other));
         }
     }
 
-    /// Marks the innermost block as one to keep.
+    /// Marks the innermost block as one to keep (and its current statement).
     fn keep(&mut self) {
         if let Some(block) = self.blocks.last_mut() {
             block.keep = true;
+            block.statements.defines = true;
         }
+    }
+
+    /// At a `;`: a Rust body's statement may end here. A statement without a definition keyword
+    /// joins the run before it; one with a keyword ends the run, which is left out.
+    fn semicolon(&mut self) {
+        let end = self.i + 1;
+        let Some(block) = self.blocks.last_mut().filter(|b| b.body && b.statements.nest == self.nest) else {
+            return;
+        };
+        let at = &mut block.statements;
+        if !at.defines {
+            match &mut at.run {
+                Some(run) => run.2 = end,
+                None => at.run = Some((at.start, at.first, end)),
+            }
+        } else if let Some(run) = at.run.take() {
+            leave_out_run(&mut self.found, run);
+            self.last_comment = None;
+        }
+        (at.start, at.first, at.defines) = (end, self.found.len(), false);
     }
 
     fn open(&mut self) {
@@ -447,7 +503,9 @@ impl<'a> Lexer<'a> {
         } else {
             self.after_paren
         };
-        self.blocks.push(Block { start: self.i + 1, body, keep: false, first: self.found.len() });
+        let (start, first) = (self.i + 1, self.found.len());
+        let statements = Statements { nest: self.nest, start, first, ..Statements::default() };
+        self.blocks.push(Block { start, body, keep: false, first, statements });
         self.token(false, false);
     }
 
@@ -462,9 +520,13 @@ impl<'a> Lexer<'a> {
             self.found.truncate(block.first);
             self.last_comment = None;
             if self.i - block.start >= MIN_BODY {
-                self.found.push((block.start..self.i, true));
+                self.found.push((block.start..self.i, Part::Body));
             }
         } else if block.keep {
+            if let Some(run) = block.statements.run {
+                leave_out_run(&mut self.found, run);
+                self.last_comment = None;
+            }
             self.keep();
         }
         self.token(false, false);
@@ -486,7 +548,7 @@ impl<'a> Lexer<'a> {
             }
         }
         self.last_comment = Some(self.found.len());
-        self.found.push((start..self.i, false));
+        self.found.push((start..self.i, Part::Other));
     }
 
     /// A Rust attribute (`#[..]`, `#![..]`) at the start of a line. Alone on its line it is left
@@ -991,11 +1053,18 @@ fn string_end(src: &[u8], mut at: usize) -> Option<usize> {
 
 /// Joins the ranges that are neither bodies (which must keep their own bounds) and that only
 /// blanks separate: one range costs the parser less than several.
+/// Replaces what `found` holds inside a run of statements (`start`, the length of `found` at
+/// `start`, `end`) with the run.
+fn leave_out_run(found: &mut Ranges, (start, first, end): (usize, usize, usize)) {
+    let inside = found[first..].iter().take_while(|(r, _)| r.start < end).count();
+    found.splice(first..first + inside, [(start..end, Part::Statements)]);
+}
+
 fn join(src: &[u8], found: Ranges) -> Ranges {
     let mut joined: Ranges = Vec::with_capacity(found.len());
     for (range, body) in found {
-        if let Some((last, false)) = joined.last_mut() {
-            if !body && src[last.end..range.start].iter().all(u8::is_ascii_whitespace) {
+        if let Some((last, Part::Other)) = joined.last_mut() {
+            if body == Part::Other && src[last.end..range.start].iter().all(u8::is_ascii_whitespace) {
                 last.end = range.end;
                 continue;
             }
@@ -1113,7 +1182,32 @@ mod tests {
             "fn a() {{{plain}\n}}\nfn b() {{{nested}\n}}\nimpl S {{\n    fn c(&self) -> u32 {{{plain}\n    }}\n}}\n"
         );
         let got = skipped(Lang::Rust, &src);
-        assert_eq!(got, [format!("{plain}\n"), format!("{plain}\n    ")]);
+        // `b`'s body is parsed; the statements after its definition are not (see below).
+        let after_struct = nested.trim_start_matches("\n    struct Local;");
+        assert_eq!(got, [format!("{plain}\n"), after_struct.to_owned(), format!("{plain}\n    ")]);
+    }
+
+    #[test]
+    fn rust_statements_around_a_bodys_definitions_are_left_out_whole() {
+        let calls = "\n    call_something(with, arguments);".repeat(3);
+        let closure = "\n    let y = |a: u8| { a; a };";
+        let src = format!(
+            "fn f() {{{calls}\n    const LOCAL: u8 = 1;{calls}\n    let x = {{ struct Inner; 1 }};{calls}\n    \
+             let t = [Inner; {{ const N: usize = 2; N }}];{calls}\n    fn inner() {{}}\n    let joined = 1;\
+             {closure}{calls}\n    tail(x)\n}}\n"
+        );
+        // Statements end at the body's own `;`s (not in the block or the brackets); `let joined`
+        // follows an item without `;` and shares its statement; the tail is parsed.
+        let closure_and_calls = format!("{closure}{calls}");
+        assert_eq!(skipped(Lang::Rust, &src), [&calls, &calls, &calls, &calls, &closure_and_calls]);
+        // They parse alone when their references are asked for.
+        let runs = bodies_mentioning(Lang::Rust, src.as_bytes(), b"call_something");
+        assert_eq!(runs.iter().map(|r| &src[r.clone()]).collect::<Vec<_>>(), skipped(Lang::Rust, &src));
+        let mut extractor = Extractor::new();
+        let refs = extractor.references_in_bodies(Lang::Rust, src.as_bytes(), "call_something").unwrap();
+        assert_eq!(refs.len(), 15);
+        let c = compare(&mut extractor, Lang::Rust, src.as_bytes()).unwrap();
+        assert!(c.lost.is_empty() && c.gained.is_empty() && c.references_differ.is_empty(), "{c:?}");
     }
 
     #[test]

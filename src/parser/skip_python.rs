@@ -21,12 +21,14 @@
 
 use std::ops::Range;
 
+use super::skip::Part;
+
 /// Bodies shorter than this are parsed: leaving them out saves less than the range costs.
 const MIN_BODY: usize = 64;
 
-/// The skipped bodies of `src`, sorted and disjoint, each tagged `true` (a function body, or
-/// statements of one).
-pub fn skipped(src: &[u8]) -> Vec<(Range<usize>, bool)> {
+/// The skipped ranges of `src`, sorted and disjoint: function bodies, statements of one, and
+/// literals.
+pub fn skipped(src: &[u8]) -> Vec<(Range<usize>, Part)> {
     let Some((lines, literals)) = Lexer::new(src).run() else { return Vec::new() };
     let mut found = Vec::new();
     let mut nested = false;
@@ -41,7 +43,7 @@ pub fn skipped(src: &[u8]) -> Vec<(Range<usize>, bool)> {
             nested = true;
             around_definitions(src, header.end, body, &mut found);
         } else if let Some(range) = to_last_line(src, header.end, body, first.indent) {
-            found.push((range, true));
+            found.push((range, Part::Body));
         }
     }
     if nested {
@@ -57,7 +59,7 @@ pub fn skipped(src: &[u8]) -> Vec<(Range<usize>, bool)> {
     for literal in literals {
         while bodies.next_if(|body| body.end <= literal.start).is_some() {}
         if bodies.peek().is_none_or(|body| literal.end <= body.start) {
-            outside.push((literal, false));
+            outside.push((literal, Part::Other));
         }
     }
     found.extend(outside);
@@ -80,7 +82,7 @@ fn to_last_line(src: &[u8], from: usize, lines: &[Line], level: u32) -> Option<R
 /// each run of statements up to a definition ends where the definition's line starts, so that
 /// the scanner finds it at its column, and the run after the last one ends in the body's last
 /// line as [`to_last_line`]'s. A definition deeper (under an `if`) keeps the body whole.
-fn around_definitions(src: &[u8], header_end: usize, body: &[Line], found: &mut Vec<(Range<usize>, bool)>) {
+fn around_definitions(src: &[u8], header_end: usize, body: &[Line], found: &mut Vec<(Range<usize>, Part)>) {
     let level = body[0].indent;
     let mut runs = Vec::new();
     let (mut kept_end, mut i, mut tail, mut statements) = (header_end, 0, 0, false);
@@ -93,7 +95,7 @@ fn around_definitions(src: &[u8], header_end: usize, body: &[Line], found: &mut 
             }
             let block = body[definition + 1..].iter().take_while(|l| l.indent > level).count();
             if statements && line.start - kept_end >= MIN_BODY {
-                runs.push((kept_end..line.start, true));
+                runs.push((kept_end..line.start, Part::Statements));
             }
             // The comments after the definition stay: those indented deeper belong to its block.
             let next = definition + block + 1;
@@ -106,7 +108,7 @@ fn around_definitions(src: &[u8], header_end: usize, body: &[Line], found: &mut 
         }
     }
     if statements {
-        runs.extend(to_last_line(src, kept_end, &body[tail..], level).map(|range| (range, true)));
+        runs.extend(to_last_line(src, kept_end, &body[tail..], level).map(|range| (range, Part::Statements)));
     }
     found.extend(runs);
 }

@@ -355,6 +355,7 @@ pub fn index_files(
 ) {
     let urgent = |c: &Candidate| config.priority_dirs.iter().any(|d| c.path.starts_with(d));
     candidates.sort_by_cached_key(|c| (!urgent(c), std::cmp::Reverse(c.size), c.path.clone()));
+    first_of_each_language(candidates, candidates.partition_point(urgent));
     let candidates: &[Candidate] = candidates;
     let total = candidates.len();
     let next = AtomicUsize::new(0);
@@ -406,6 +407,24 @@ pub fn index_files(
     });
     stats.merge(&merged.into_inner().unwrap_or_else(|p| p.into_inner()));
     stats.finish_dir_times();
+}
+
+/// Moves the first file of each language in `candidates[from..]` to `from`, keeping their order
+/// and the others'. Its worker compiles the language's tags query (C++'s takes 0.4 s, Swift's
+/// 0.2 s) while the other workers parse: a rare language's only file, small and so near the end
+/// of the queue, otherwise left one worker compiling after the others had finished (cpython-lib's
+/// one `.cpp` file cost 0.3 s of its 2 s cold index).
+fn first_of_each_language(candidates: &mut [Candidate], from: usize) {
+    let mut seen = [false; Lang::ALL.len()];
+    let mut next = from;
+    for i in from..candidates.len() {
+        let lang = candidates[i].lang as usize;
+        if !seen[lang] {
+            seen[lang] = true;
+            candidates[next..=i].rotate_right(1);
+            next += 1;
+        }
+    }
 }
 
 fn report(last: &Mutex<Instant>, done: usize, total: usize, progress: &(dyn Fn(Progress) + Sync)) {
@@ -522,4 +541,26 @@ pub fn is_binary(bytes: &[u8]) -> bool {
 /// Wall-clock now in nanoseconds since the epoch (for stamps of editor content).
 pub fn now_ns() -> u128 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_file_of_each_language_moves_up_and_the_rest_keep_their_order() {
+        let file = |name: &str, lang| Candidate { path: name.into(), lang, size: 0, mtime_ns: 0 };
+        let mut candidates = vec![
+            file("urgent.py", Lang::Python),
+            file("a.py", Lang::Python),
+            file("b.py", Lang::Python),
+            file("c.rs", Lang::Rust),
+            file("d.py", Lang::Python),
+            file("e.cpp", Lang::Cpp),
+            file("f.rs", Lang::Rust),
+        ];
+        first_of_each_language(&mut candidates, 1);
+        let order: Vec<_> = candidates.iter().map(|c| c.path.to_str().unwrap()).collect();
+        assert_eq!(order, ["urgent.py", "a.py", "c.rs", "e.cpp", "b.py", "d.py", "f.rs"]);
+    }
 }
