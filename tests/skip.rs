@@ -1,9 +1,10 @@
 //! Skipping function bodies keeps the answers, and so do the tags extracted by hand instead of
-//! with the tags query (`parser::direct`, Python and Rust; compared on every file, syntax errors
-//! or not): on real files — this crate's sources and language
+//! with the tags query (`parser::direct`, Python, Rust, C and C++; compared on every file, syntax
+//! errors or not): on real files — this crate's sources and language
 //! fixtures, the C, C++ and Rust sources of the crates it is built from (the tree-sitter runtime
-//! and grammar scanners, BLAKE3's C and C++, tokio, ropey, ...) and, where the system has one, a
-//! few megabytes of Python's standard library — the definitions found with bodies skipped
+//! and grammar scanners, BLAKE3's C and C++, tokio, ropey, ...) and, where the system has them, a
+//! few megabytes of Python's standard library and of the C++ standard library's headers — the
+//! definitions found with bodies skipped
 //! equal those of parsing whole, and the references (those kept plus those found in the skipped
 //! bodies when asked for) equal the whole parse's. Files whose whole parse has syntax errors are
 //! left out: error recovery is not local, so any change to the text may change its guesses.
@@ -21,6 +22,9 @@ const MAX_FILE: u64 = 256 * 1024;
 
 /// How much of the system's Python standard library is checked (the first files by name).
 const PYTHON_BYTES: u64 = 3 << 20;
+
+/// How much of the system's C++ standard library headers is checked (the first files by name).
+const CPP_BYTES: u64 = 3 << 19;
 
 /// The source directories of this crate and of the dependencies in `PACKAGES`, at the versions
 /// `Cargo.lock` pins, in cargo's registry (where building this crate put them).
@@ -52,11 +56,26 @@ fn python_library() -> Vec<PathBuf> {
     dirs.retain(|d| d.file_name().is_some_and(|n| n.to_string_lossy().starts_with("python3.")) && d.is_dir());
     dirs.sort();
     let Some(dir) = dirs.pop() else { return Vec::new() };
-    let mut budget = PYTHON_BYTES;
+    first_files(&dir, PYTHON_BYTES, |path| path.extension().is_some_and(|x| x == "py"))
+}
+
+/// The first headers, by name, of the system's C++ standard library (`/usr/include/c++/*/bits`,
+/// `.h` files that are C++), up to [`CPP_BYTES`]; none when there is no such library.
+fn cpp_library() -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir("/usr/include/c++")
+        .map(|dirs| dirs.flatten().map(|d| d.path()).collect())
+        .unwrap_or_default();
+    dirs.retain(|d| d.join("bits").is_dir());
+    dirs.sort();
+    let Some(dir) = dirs.pop() else { return Vec::new() };
+    first_files(&dir.join("bits"), CPP_BYTES, |path| path.extension().is_some_and(|x| x == "h"))
+}
+
+/// The files under `dir` that `wanted` accepts, by name, up to `budget` bytes.
+fn first_files(dir: &Path, mut budget: u64, wanted: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
     let walk = ignore::WalkBuilder::new(dir).sort_by_file_name(|a, b| a.cmp(b)).build().flatten();
-    let python = walk.filter(|e| e.path().extension().is_some_and(|x| x == "py"));
     let mut files = Vec::new();
-    for entry in python {
+    for entry in walk.filter(|e| wanted(e.path())) {
         let len = entry.metadata().map_or(0, |m| m.len());
         if len > budget {
             break;
@@ -75,9 +94,11 @@ fn skipping_bodies_keeps_definitions_and_references_on_real_files() {
     let walk = roots().into_iter().flat_map(|root| ignore::WalkBuilder::new(root).build().flatten());
     let python = python_library();
     let library = !python.is_empty();
-    for path in walk.map(ignore::DirEntry::into_path).chain(python) {
+    let files = walk.map(|e| (e.into_path(), None)).chain(python.into_iter().map(|p| (p, None)));
+    let cpp = cpp_library().into_iter().map(|p| (p, Some(Lang::Cpp)));
+    for (path, lang) in files.chain(cpp) {
         let path = path.as_path();
-        let Some(lang) = Lang::from_path(path).filter(|&l| skip::skips_bodies(l)) else { continue };
+        let Some(lang) = lang.or_else(|| Lang::from_path(path)).filter(|&l| skip::skips_bodies(l)) else { continue };
         if path.metadata().map_or(true, |m| !m.is_file() || m.len() > MAX_FILE) || path.ends_with("parser.c") {
             continue;
         }

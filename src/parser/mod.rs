@@ -173,7 +173,7 @@ impl Extractor {
 
     /// The file's symbols in `tree` (parsed from `source`), ordered by position, with parents
     /// linked: those of the tags query, found by hand for the languages `direct` knows (Python,
-    /// Rust), by the query for the others.
+    /// Rust, C, C++), by the query for the others.
     pub fn extract(&mut self, lang: Lang, tree: &Tree, source: &[u8]) -> Vec<Symbol> {
         direct::extract(lang, tree, source).unwrap_or_else(|| self.extract_text(lang, tree, source))
     }
