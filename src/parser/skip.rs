@@ -15,7 +15,7 @@
 //!
 //! Generated Rust (bindings, tables) is mostly simple items at the top of a file:
 //! `pub const NAME: TYPE = 15705u32;`, `pub type HANDLE = *mut c_void;`, structs with one
-//! `pub field: Type,` per line. The lexer recognizes those that hold nothing the tags query looks
+//! `pub field: Type,` per line, `extern "C" {` blocks of one-line signatures. The lexer recognizes those that hold nothing the tags query looks
 //! at (no definition keyword, no call or macro by a bare or method name, no comment or character)
 //! and leaves them out too, making their definitions itself ([`item_symbols`]): on rust-crates
 //! they are a quarter of the bytes, and a third of the parse. This module does no IO.
@@ -38,7 +38,8 @@ pub struct LeftOut {
 }
 
 /// A Rust item that the lexer read whole (a one-line `const`, `static` or `type`; a `struct` or
-/// `union` of one field per line), or one of such a struct's fields.
+/// `union` of one field per line; a one-line `fn` or `static` in an `extern` block), or one of
+/// such a struct's fields.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Item {
     /// An item from its first byte (`pub`, or the keyword) to its `;` or `}`, included; a field
@@ -222,6 +223,9 @@ struct Block {
     first: usize,
     /// Rust bodies: their statements, for a body that is kept.
     statements: Statements,
+    /// Rust: an `extern "C" {` block at the top of the file, whose one-line signatures are
+    /// simple items.
+    foreign: bool,
 }
 
 /// The statements of a Rust body read so far. A body that defines something is parsed, but the
@@ -337,7 +341,8 @@ impl<'a> Lexer<'a> {
                     }
                 }
                 b if self.d.rust && at_line_start && self.at_item_start() && is_ident_start(b) => {
-                    if let Some(end) = simple_item(self.src, self.i, &mut self.items) {
+                    let foreign = !self.blocks.is_empty();
+                    if let Some(end) = simple_item(self.src, self.i, foreign, &mut self.items) {
                         self.found.push((self.i..end, Part::Other));
                         self.i = end;
                         continue;
@@ -419,13 +424,18 @@ impl<'a> Lexer<'a> {
         Some((found, self.items))
     }
 
-    /// Whether an item may start here: at the top of the file, after a whole item.
+    /// Whether an item may start here: at the top of the file or of a top-level `extern` block
+    /// (there `foreign`), after a whole item.
     fn at_item_start(&self) -> bool {
-        self.blocks.is_empty()
-            && self.nest == 0
+        let (top, foreign) = match self.blocks.as_slice() {
+            [] => (true, false),
+            [block] => (block.foreign, true),
+            _ => (false, false),
+        };
+        top && self.nest == 0
             && self.in_macro.is_none()
             && self.pending_fn.is_none()
-            && matches!(self.last, 0 | b';' | b'}')
+            && (matches!(self.last, 0 | b';' | b'}') || foreign && self.last == b'{')
     }
 
     fn peek(&self, ahead: usize) -> Option<u8> {
@@ -505,7 +515,9 @@ impl<'a> Lexer<'a> {
         };
         let (start, first) = (self.i + 1, self.found.len());
         let statements = Statements { nest: self.nest, start, first, ..Statements::default() };
-        self.blocks.push(Block { start, body, keep: false, first, statements });
+        let top = self.blocks.is_empty() && self.nest == 0 && self.in_macro.is_none() && self.pending_fn.is_none();
+        let foreign = self.d.rust && top && is_extern_block(&self.src[..self.i]);
+        self.blocks.push(Block { start, body, keep: false, first, statements, foreign });
         self.token(false, false);
     }
 
@@ -846,13 +858,20 @@ impl<'a> Lexer<'a> {
 /// The simple item starting at `start` (the first word on its line), pushed on `items`
 /// (a struct's fields after it), and the offset after it; nothing but blanks follow it on its
 /// last line. A `const`, `static` or `type` of one line, or a `struct` or `union` whose
-/// fields stand one per line, holding nothing the tags query looks at.
-fn simple_item(src: &[u8], start: usize, items: &mut Vec<Item>) -> Option<usize> {
-    let (keyword, at) = after_visibility(src, start)?;
+/// fields stand one per line, holding nothing the tags query looks at; in a `foreign` (`extern`)
+/// block, a `static` or a non-generic `fn` signature of one line.
+fn simple_item(src: &[u8], start: usize, foreign: bool, items: &mut Vec<Item>) -> Option<usize> {
+    let (mut keyword, mut at) = after_visibility(src, start)?;
+    // (`safe fn`, Rust 2024, is not this grammar's: its parse leaves `safe` out of the item.)
+    if foreign && keyword == b"unsafe" {
+        (keyword, at) = word(src, blanks(src, at));
+    }
     let kind = match keyword {
-        b"const" | b"static" => SymbolKind::Constant,
-        b"type" => SymbolKind::Type,
-        b"struct" | b"union" => SymbolKind::Struct,
+        b"fn" if foreign => SymbolKind::Function,
+        b"static" => SymbolKind::Constant,
+        b"const" if !foreign => SymbolKind::Constant,
+        b"type" if !foreign => SymbolKind::Type,
+        b"struct" | b"union" if !foreign => SymbolKind::Struct,
         _ => return None,
     };
     let mut after = blanks(src, at);
@@ -872,6 +891,13 @@ fn simple_item(src: &[u8], start: usize, items: &mut Vec<Item>) -> Option<usize>
     let first = items.len();
     let end = match kind {
         SymbolKind::Struct => fields(src, next, items),
+        // `fn name(..) -> T;`: no generics, the parameters scanned like a value.
+        SymbolKind::Function => {
+            if src.get(next) != Some(&b'(') {
+                return None;
+            }
+            scan_in(src, next + 1, b'(', 1, false).filter(|&end| src[end] == b';').map(|end| end + 1)
+        }
         _ => {
             let expected = if kind == SymbolKind::Type { b'=' } else { b':' };
             if src.get(next) != Some(&expected) {
@@ -971,8 +997,12 @@ fn fields(src: &[u8], at: usize, items: &mut Vec<Item>) -> Option<usize> {
 /// Nothing the tags query tags: no definition keyword (but `*const T`, and `fn(..)` types), no
 /// call or macro named by a bare or a method name (`f(x)`, `x.f()`, `m!()`; `GUID::from_u128(..)`
 /// and `core::w!(..)` are untagged), no comment, character or raw string; ASCII outside strings.
-fn scan(src: &[u8], from: usize, mut prev: u8, field: bool) -> Option<usize> {
-    let mut depth = 0usize;
+fn scan(src: &[u8], from: usize, prev: u8, field: bool) -> Option<usize> {
+    scan_in(src, from, prev, 0, field)
+}
+
+/// [`scan`] from inside `depth` brackets (a signature's parameters).
+fn scan_in(src: &[u8], from: usize, mut prev: u8, mut depth: usize, field: bool) -> Option<usize> {
     let mut end = from;
     loop {
         let b = *src.get(end)?;
@@ -1053,6 +1083,30 @@ fn string_end(src: &[u8], mut at: usize) -> Option<usize> {
 
 /// Joins the ranges that are neither bodies (which must keep their own bounds) and that only
 /// blanks separate: one range costs the parser less than several.
+/// Whether `before` (the source up to a `{`) ends with an `extern` block's header on its line:
+/// `extern`, `extern "C"`, `unsafe extern "C"`.
+fn is_extern_block(before: &[u8]) -> bool {
+    let line = memchr::memrchr(b'\n', before).map_or(before, |n| &before[n + 1..]);
+    let mut words = line.split(|b| b.is_ascii_whitespace()).filter(|w| !w.is_empty());
+    let mut word = words.next();
+    if word == Some(b"unsafe") {
+        word = words.next();
+    }
+    if word != Some(b"extern") {
+        return false;
+    }
+    match (words.next(), words.next()) {
+        (None, _) => true,
+        (Some(abi), None) => {
+            abi.len() >= 2
+                && abi[0] == b'"'
+                && abi[abi.len() - 1] == b'"'
+                && abi[1..abi.len() - 1].iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_')
+        }
+        _ => false,
+    }
+}
+
 /// Replaces what `found` holds inside a run of statements (`start`, the length of `found` at
 /// `start`, `end`) with the run.
 fn leave_out_run(found: &mut Ranges, (start, first, end): (usize, usize, usize)) {
@@ -1294,6 +1348,47 @@ pub const STRING: &str = "x";
         assert!(local.iter().all(|d| whole.iter().any(|s| s.name.as_str() == *d && s.role == Role::Definition)));
         assert!(whole.iter().any(|s| s.name.as_str() == "IN_MOD_2" && s.parent_index().is_some()));
         assert_eq!(fast, whole);
+    }
+
+    #[test]
+    fn rust_one_line_signatures_in_top_level_extern_blocks_are_simple_items() {
+        let src = r#"extern "C" {
+    pub fn open(path: *const c_char, oflag: c_int, ...) -> c_int;
+    #[link_name = "close$X"]
+    pub fn close(fd: c_int) -> c_int;
+    pub static mut environ: *const *const c_char;
+    pub unsafe fn signal(sig: c_int, handler: Option<extern "C" fn(c_int)>) -> sighandler_t;
+    fn private(&'static str);
+    pub fn multi(
+        a: c_int,
+    ) -> c_int;
+    pub fn generic<T>(t: T);
+    pub fn commented(a: c_int); // comment
+}
+unsafe extern "system" {
+    safe fn zero(a: u32) -> u32;
+    unsafe fn one(a: u32) -> u32;
+    pub fn two(b: u32) -> u32;
+    pub fn three(c: u32) -> u32;
+}
+extern "C" fn defined(a: u32) -> u32 {
+    a + 1
+}
+mod m {
+    extern "C" {
+        pub fn nested_a(a: u32) -> u32;
+        pub fn nested_b(b: u32) -> u32;
+    }
+}
+"#;
+        let left = left_out(Lang::Rust, src.as_bytes());
+        let names: Vec<&str> = left.items.iter().map(|i| &src[i.name.clone()]).collect();
+        assert_eq!(names, ["open", "close", "environ", "signal", "private", "one", "two", "three"]);
+        let mut ex = Extractor::new();
+        let whole = ex.extract_source(Lang::Rust, src.as_bytes()).unwrap();
+        assert_eq!(ex.extract_definitions(Lang::Rust, src.as_bytes()).unwrap(), whole);
+        let defined = ["multi", "generic", "commented", "nested_a", "defined", "zero"];
+        assert!(defined.iter().all(|d| whole.iter().any(|s| s.name.as_str() == *d && s.role == Role::Definition)));
     }
 
     #[test]
