@@ -291,11 +291,15 @@ async function quickOpen(page, name) {
   await choose(page, name);
 }
 
+/** Moves the cursor with Go to Line (Ctrl+G), once the picker shows it understood `line:column`. */
 async function goToLine(page, line, column) {
   await page.keyboard.press('Control+G');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor();
-  await input.fill(`:${line}:${column}`);
+  // The picker opens holding its prefix ":"; text filled in before that would be replaced.
+  await page.waitForFunction(() => document.querySelector('.quick-input-widget input')?.value === ':');
+  await page.locator('.quick-input-widget input').fill(`:${line}:${column}`);
+  // Enter before the picker has read the input would accept nothing.
+  const row = `Go to line ${line} and character ${column}.`;
+  await page.locator('.quick-input-widget .monaco-list-row', { hasText: row }).waitFor();
   await page.keyboard.press('Enter');
   await statusBar(page).getByText(`Ln ${line}, Col ${column}`).waitFor();
 }
