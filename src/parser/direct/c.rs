@@ -12,6 +12,7 @@ use std::num::NonZeroU16;
 use std::sync::OnceLock;
 
 use rustc_hash::FxHashMap;
+use smallvec::SmallVec;
 use tree_sitter::Node;
 
 use super::{field_id, Found, Text};
@@ -262,17 +263,12 @@ impl<'a, T: Text + ?Sized> Tagger<'a, T> {
 }
 
 /// The children of `node` in its `declarator` field (a declaration may have several).
-fn declarators<'t>(ids: &Ids, node: Node<'t>) -> Vec<Node<'t>> {
-    match node.child_by_field_id(ids.declarator.get()) {
-        None => Vec::new(),
-        Some(first) => {
-            let mut cursor = node.walk();
-            let mut all: Vec<Node<'t>> = Vec::with_capacity(1);
-            all.push(first);
-            all.extend(node.children_by_field_id(ids.declarator, &mut cursor).skip(1));
-            all
-        }
+fn declarators<'t>(ids: &Ids, node: Node<'t>) -> SmallVec<[Node<'t>; 2]> {
+    if node.child_by_field_id(ids.declarator.get()).is_none() {
+        return SmallVec::new(); // no cursor for the many nodes without one
     }
+    let mut cursor = node.walk();
+    node.children_by_field_id(ids.declarator, &mut cursor).collect()
 }
 
 pub(super) fn visit<T: Text + ?Sized>(ids: &Ids, node: Node, ancestors: &[Node], tags: &mut Tagger<T>) {
