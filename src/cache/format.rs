@@ -5,20 +5,25 @@
 //! offset  size  field
 //!      0     8  magic  b"SYMDEXIX"
 //!      8     4  format version (u32 LE)        -- another value: a foreign store, discarded
-//!     12    32  blake3 of the body             -- a mismatch: a corrupt store, discarded
-//!     44     8  body length (u64 LE)           -- not the file's length: a truncated store, discarded
-//!     52     …  body
+//!     12    16  xxh3-128 of the body (LE)      -- a mismatch: a corrupt store, discarded
+//!     28     8  body length (u64 LE)           -- not the file's length: a truncated store, discarded
+//!     36     …  body
 //!
-//! body   = record(Meta) record(Head) name × Head.names record(File) × Head.files
+//! body   = record(Meta) record(Head) name × Head.names block × ⌈Head.defined / 64⌉ record(File) × Head.files
 //! record = LEB128 length ++ a postcard value of that length
 //! name   = LEB128 length ++ UTF-8 text
+//! block  = LEB128 length ++ 5 u64 LE words, bit s set when set s has a word ++ those words (u64
+//!          LE), bit i of each for name 64 × block + i
 //! ```
 //! `Meta` names the symdex version, the grammar/query version, the build and the root: a store from
 //! another one is *outdated* (its entries count as stale). `Head` holds the language table and the
-//! counts. The names are the name table (each distinct name once). A file holds its path relative
-//! to the root (bytes), its language (an index into the language table), its stamp and its symbols,
-//! one byte string of compact numbers whose names are indexes into the name table (see
-//! [`decode_symbols`]).
+//! counts. The names are the name table (each distinct name once), first the `Head.defined` names
+//! some file defines: the index's fuzzy name table, whose bit sets (see
+//! [`crate::index::name_block`]) the blocks hold, so that a load need not read every name again to
+//! rebuild them. A file holds its path relative to the root (bytes), its language (an index into
+//! the language table), its stamp and its symbols, one byte string whose names are indexes into the
+//! name table: the index's own 16- or 24-byte records ([`decode_records`]: a load copies them),
+//! or compact numbers for files with symbols neither fits (see [`decode_symbols`]).
 //!
 //! [`write`] sends the body out once through a buffered writer, hashing it on the way, then seeks
 //! back to fill in the checksum and the length. [`read`] hashes the body as it comes in and decodes
@@ -35,14 +40,14 @@ use rustc_hash::FxHashMap as HashMap;
 
 use serde::{Deserialize, Serialize, Serializer};
 
-use crate::index::{FileEntry, Symbols};
+use crate::index::{name_block, FileEntry, Packed, Small, Symbols, SymbolsBuilder, NAME_SETS};
 use crate::lang::Lang;
 use crate::symbol::{Name, Pos, Role, Span, Symbol, SymbolKind};
 
 pub(super) const MAGIC: [u8; 8] = *b"SYMDEXIX";
 /// Bump when the layout of the body changes.
-pub(super) const FORMAT: u32 = 3;
-pub(super) const HEADER_LEN: usize = 8 + 4 + 32 + 8;
+pub(super) const FORMAT: u32 = 4;
+pub(super) const HEADER_LEN: usize = 8 + 4 + 16 + 8;
 /// Where the checksum goes (and the length after it).
 const CHECKSUM_AT: u64 = 12;
 /// The buffers between the store and the codec.
@@ -117,8 +122,12 @@ pub(super) trait Visit {
     /// The store's meta and (an upper bound on) how many files follow. Returns whether to decode
     /// their symbols (not for an outdated store, whose entries are never reused).
     fn start(&mut self, meta: &Meta, files: usize) -> bool;
-    /// The names the files' symbols use, interned (only when decoding).
-    fn names(&mut self, _names: &[Name]) {}
+    /// The names the files' symbols use, interned, with their lengths in bytes (only when
+    /// decoding).
+    fn names(&mut self, _names: &[(Name, u32)]) {}
+    /// The index's name table as the store keeps it: the defined names, in table order, and
+    /// their bit sets (only when decoding).
+    fn name_table(&mut self, _names: Vec<Name>, _sets: Vec<Vec<u64>>) {}
     fn file(&mut self, file: StoredFile);
 }
 
@@ -132,21 +141,30 @@ pub(super) struct EncodeFile<'a> {
 /// Writes a whole store to `out` (positioned where the store starts), one file at a time, and
 /// leaves `out` at its end. Returns the store's length.
 pub(super) fn write<W: Write + Seek>(mut out: W, meta: &Meta, files: &[EncodeFile<'_>]) -> io::Result<u64> {
+    let mut defined = 0;
     let mut langs: Vec<&'static str> = Vec::new();
     let mut lang_ids: HashMap<&'static str, u32> = HashMap::default();
     let mut names: Vec<Name> = Vec::new();
     let mut name_ids: HashMap<Name, u32> = HashMap::default();
-    for f in files {
-        let lang = f.entry.lang.name();
-        lang_ids.entry(lang).or_insert_with(|| {
-            langs.push(lang);
-            (langs.len() - 1) as u32
-        });
-        for (name, _) in f.entry.symbols.names() {
-            name_ids.entry(name).or_insert_with(|| {
-                names.push(name);
-                (names.len() - 1) as u32
+    // The names defined first: they are the index's name table, whose bit sets follow them.
+    for definitions in [true, false] {
+        for f in files {
+            let lang = f.entry.lang.name();
+            lang_ids.entry(lang).or_insert_with(|| {
+                langs.push(lang);
+                (langs.len() - 1) as u32
             });
+            for (name, role) in f.entry.symbols.names() {
+                if role == Role::Definition || !definitions {
+                    name_ids.entry(name).or_insert_with(|| {
+                        names.push(name);
+                        (names.len() - 1) as u32
+                    });
+                }
+            }
+        }
+        if definitions {
+            defined = names.len();
         }
     }
     let start = out.stream_position()?;
@@ -158,15 +176,42 @@ pub(super) fn write<W: Write + Seek>(mut out: W, meta: &Meta, files: &[EncodeFil
     let mut body = BufWriter::with_capacity(BUFFER, Hashing::new(&mut out));
     let mut scratch = Vec::new();
     put_record(&mut body, &mut scratch, meta)?;
-    let head = Head { langs, names: names.len() as u64, files: files.len() as u64 };
+    let head = Head { langs, names: names.len() as u64, defined: defined as u64, files: files.len() as u64 };
     put_record(&mut body, &mut scratch, &head)?;
     for name in &names {
         put_bytes(&mut body, name.as_str().as_bytes())?;
     }
+    let mut block = [0u64; NAME_SETS];
+    for chunk in names[..defined].chunks(64) {
+        name_block(chunk, &mut block);
+        // Which words are not zero (most sets of 64 names have no bit: rare characters, doubled
+        // ones, names' first characters), then those words.
+        let mut present = [0u64; PRESENT_WORDS];
+        block.iter().enumerate().filter(|(_, w)| **w != 0).for_each(|(s, _)| present[s / 64] |= 1 << (s % 64));
+        scratch.clear();
+        present
+            .iter()
+            .chain(block.iter().filter(|w| **w != 0))
+            .for_each(|w| scratch.extend_from_slice(&w.to_le_bytes()));
+        put_bytes(&mut body, &scratch)?;
+    }
     let mut blob = Vec::new();
     for f in files {
         blob.clear();
-        encode_symbols(f.entry.symbols.iter(), &name_ids, &mut blob);
+        let records = match &f.entry.symbols {
+            Symbols::Small(records) => {
+                records.iter().for_each(|r| blob.extend_from_slice(&r.to_bytes(name_ids[&r.name()])));
+                Records::Small
+            }
+            Symbols::Packed(records) => {
+                records.iter().for_each(|r| blob.extend_from_slice(&r.to_bytes(name_ids[&r.name()])));
+                Records::Packed
+            }
+            symbols => {
+                encode_symbols(symbols.iter(), &name_ids, &mut blob);
+                Records::Numbers
+            }
+        };
         let file = FileOut {
             path: Bytes(&f.relative),
             lang: lang_ids[f.entry.lang.name()],
@@ -175,13 +220,14 @@ pub(super) fn write<W: Write + Seek>(mut out: W, meta: &Meta, files: &[EncodeFil
             hash: f.entry.stamp.hash,
             racy: f.racy,
             count: f.entry.symbols.len() as u32,
+            records: records as u8,
             symbols: Bytes(&blob),
         };
         put_record(&mut body, &mut scratch, &file)?;
     }
     let Hashing { hasher, len, .. } = body.into_inner().map_err(io::IntoInnerError::into_error)?;
     out.seek(SeekFrom::Start(start + CHECKSUM_AT))?;
-    out.write_all(hasher.finalize().as_bytes())?;
+    out.write_all(&hasher.digest128().to_le_bytes())?;
     out.write_all(&len.to_le_bytes())?;
     let total = HEADER_LEN as u64 + len;
     out.seek(SeekFrom::Start(start + total))?;
@@ -199,9 +245,17 @@ pub(super) fn workers(len: u64) -> usize {
 }
 
 /// Reads a store of `len` bytes from `input`, handing each file to `visit` as soon as it is
-/// decoded (by `workers` threads, or by this one when 0). `Ok` (the store's meta) only when the
-/// whole store is valid; otherwise whatever `visit` was given must be dropped.
-pub(super) fn read(mut input: impl Read, len: u64, workers: usize, visit: &mut impl Visit) -> Result<Meta, ReadError> {
+/// decoded (by `workers` threads, or by this one when 0), after `claim` (on the decoding thread)
+/// had the chance to take it. The checksum is checked first, in a pass of its own, so that nothing
+/// is decoded from a damaged store; a store that is not, but does not decode, returns an error
+/// (`claim` may have taken files decoded before the fault, each checked record by record).
+pub(super) fn read(
+    mut input: impl Read + Seek,
+    len: u64,
+    workers: usize,
+    visit: &mut impl Visit,
+    claim: &Claim<'_>,
+) -> Result<Meta, ReadError> {
     let mut header = Vec::with_capacity(HEADER_LEN);
     input.by_ref().take(HEADER_LEN as u64).read_to_end(&mut header)?;
     let (checksum, want) = check_header(&header)?;
@@ -209,24 +263,27 @@ pub(super) fn read(mut input: impl Read, len: u64, workers: usize, visit: &mut i
     if got != want {
         return Err(FormatError::Truncated { got, want }.into());
     }
-    let mut body = Body { input: BufReader::with_capacity(BUFFER, Hashing::new(input.take(want))), left: want };
-    let parsed = parse(&mut body, workers, visit);
-    // The checksum is checked before what the parse made of the bytes is believed, and a damaged
-    // store reads as one whatever part is damaged (what parsing stopped on may be garbage).
-    let drained = io::copy(&mut body.input, &mut io::sink());
-    let Hashing { hasher, len: got, .. } = body.input.into_inner();
-    match parsed {
-        Err(ReadError::Io(e)) if e.kind() != io::ErrorKind::UnexpectedEof => return Err(ReadError::Io(e)),
-        _ => drained?,
-    };
+    let mut hashing = Hashing::new(input.by_ref().take(want));
+    let got = io::copy(&mut hashing, &mut io::sink())?;
     if got != want {
         // The file shrank while it was read.
         return Err(FormatError::Truncated { got, want }.into());
     }
-    if hasher.finalize().as_bytes() != &checksum {
+    if hashing.hasher.digest128() != checksum {
         return Err(FormatError::Checksum.into());
     }
-    parsed
+    input.seek(SeekFrom::Start(HEADER_LEN as u64))?;
+    let mut body = Body { input: BufReader::with_capacity(BUFFER, input.take(want)), left: want };
+    parse(&mut body, workers, visit, claim)
+}
+
+/// Offered each file as it is decoded, on the decoding thread: returns it if not taken.
+pub(super) type Claim<'a> = dyn Fn(StoredFile) -> Option<StoredFile> + Sync + 'a;
+
+#[cfg(test)]
+/// The checksum a store's header holds for `body`.
+pub(super) fn checksum(body: &[u8]) -> u128 {
+    xxhash_rust::xxh3::xxh3_128(body)
 }
 
 /// Reads only the meta from the start of a store (no checksum check: for housekeeping, never for
@@ -239,7 +296,7 @@ pub(super) fn peek_meta(bytes: &[u8]) -> Option<Meta> {
 }
 
 /// Checks magic, format and size of a header; returns the body's checksum and length.
-fn check_header(bytes: &[u8]) -> Result<([u8; 32], u64), FormatError> {
+fn check_header(bytes: &[u8]) -> Result<(u128, u64), FormatError> {
     if bytes.len() < 12 || bytes[..8] != MAGIC {
         return Err(if bytes.len() < 12 && MAGIC.starts_with(&bytes[..bytes.len().min(8)]) {
             FormatError::Truncated { got: 0, want: HEADER_LEN as u64 }
@@ -254,12 +311,17 @@ fn check_header(bytes: &[u8]) -> Result<([u8; 32], u64), FormatError> {
     if bytes.len() < HEADER_LEN {
         return Err(FormatError::Truncated { got: 0, want: HEADER_LEN as u64 });
     }
-    let checksum = bytes[12..44].try_into().expect("32 bytes");
-    Ok((checksum, u64::from_le_bytes(bytes[44..52].try_into().expect("8 bytes"))))
+    let checksum = u128::from_le_bytes(bytes[12..28].try_into().expect("16 bytes"));
+    Ok((checksum, u64::from_le_bytes(bytes[28..36].try_into().expect("8 bytes"))))
 }
 
 /// The body after the header, in order.
-fn parse<R: Read>(body: &mut Body<R>, workers: usize, visit: &mut impl Visit) -> Result<Meta, ReadError> {
+fn parse<R: Read>(
+    body: &mut Body<R>,
+    workers: usize,
+    visit: &mut impl Visit,
+    claim: &Claim<'_>,
+) -> Result<Meta, ReadError> {
     let (mut buf, mut head_buf) = (Vec::new(), Vec::new());
     let meta: Meta = exact(body.record(&mut buf)?)?;
     let head: Head<'_> = exact(body.record(&mut head_buf)?)?;
@@ -269,7 +331,15 @@ fn parse<R: Read>(body: &mut Body<R>, workers: usize, visit: &mut impl Visit) ->
     if decode {
         visit.names(&names);
     }
-    read_files(body, head.files, &Decoder { langs: &langs, names: &names, decode }, workers, visit)?;
+    if head.defined > head.names {
+        return Err(bad("more names defined than there are").into());
+    }
+    let defined = head.defined as usize;
+    let sets = read_name_sets(body, defined, decode)?;
+    if decode {
+        visit.name_table(names[..defined].iter().map(|(name, _)| *name).collect(), sets);
+    }
+    read_files(body, head.files, &Decoder { langs: &langs, names: &names, decode, claim }, workers, visit)?;
     if body.left != 0 {
         return Err(bad("bytes after the last file").into());
     }
@@ -281,11 +351,13 @@ const MAX_WORKERS: usize = 4;
 /// Records handed to a worker at a time: about this many bytes of them.
 const BATCH: usize = 256 * 1024;
 
-/// The name table, interned when `decode`. (On one thread: interning from several contends on
-/// the interner and costs about as much time and twice the work.)
-fn read_names<R: Read>(body: &mut Body<R>, count: u64, decode: bool) -> Result<Vec<Name>, ReadError> {
+/// The name table, interned when `decode`, each name with its length in bytes. (On one thread:
+/// interning from several contends on the interner and costs about as much time and twice the
+/// work.)
+fn read_names<R: Read>(body: &mut Body<R>, count: u64, decode: bool) -> Result<Vec<(Name, u32)>, ReadError> {
     // Each name takes at least a byte of the body.
-    let mut names = Vec::with_capacity(if decode { count.min(body.left) as usize } else { 0 });
+    let capacity = if decode { count.min(body.left) as usize } else { 0 };
+    let (mut names, mut lens) = (Vec::with_capacity(capacity), Vec::with_capacity(capacity));
     if decode {
         Name::reserve(names.capacity());
     }
@@ -297,6 +369,7 @@ fn read_names<R: Read>(body: &mut Body<R>, count: u64, decode: bool) -> Result<V
         if decode {
             texts.push_str(text);
             ends.push(texts.len());
+            lens.push(u32::try_from(text.len()).map_err(|_| bad("a name of 4 GB"))?);
             if ends.len() == BATCH || read + 1 == count {
                 let starts = std::iter::once(0).chain(ends.iter().copied());
                 Name::new_many(starts.zip(&ends).map(|(start, &end)| &texts[start..end]), &mut names);
@@ -305,23 +378,80 @@ fn read_names<R: Read>(body: &mut Body<R>, count: u64, decode: bool) -> Result<V
             }
         }
     }
-    Ok(names)
+    Ok(names.into_iter().zip(lens).collect())
+}
+
+/// Words of a name bit set block that say which of its sets' words follow.
+const PRESENT_WORDS: usize = NAME_SETS.div_ceil(64);
+
+/// The bit sets of the name table's `defined` names, set by set (see [`name_block`]); read past
+/// unless `decode`.
+fn read_name_sets<R: Read>(body: &mut Body<R>, defined: usize, decode: bool) -> Result<Vec<Vec<u64>>, ReadError> {
+    let blocks = defined.div_ceil(64);
+    // Each block takes a record of at least its presence words.
+    if blocks as u64 > body.left / (PRESENT_WORDS as u64 * 8) {
+        return Err(bad("name bit sets past the end of the store").into());
+    }
+    let wrong = || bad("a block of name bit sets of the wrong length");
+    let mut sets: Vec<Vec<u64>> =
+        if decode { (0..NAME_SETS).map(|_| Vec::with_capacity(blocks)).collect() } else { Vec::new() };
+    let mut buf = Vec::new();
+    for _ in 0..blocks {
+        let record = body.record(&mut buf)?;
+        let mut words = record.chunks_exact(8).map(|w| u64::from_le_bytes(w.try_into().expect("8 bytes")));
+        if record.len() % 8 != 0 {
+            return Err(wrong().into());
+        }
+        let mut present = [0u64; PRESENT_WORDS];
+        for p in &mut present {
+            *p = words.next().ok_or_else(wrong)?;
+        }
+        let listed: usize = present.iter().map(|p| p.count_ones() as usize).sum();
+        let beyond = (NAME_SETS..PRESENT_WORDS * 64).any(|s| present[s / 64] & 1 << (s % 64) != 0);
+        if beyond || record.len() / 8 != PRESENT_WORDS + listed {
+            return Err(wrong().into());
+        }
+        if decode {
+            for (s, set) in sets.iter_mut().enumerate() {
+                let word = if present[s / 64] & 1 << (s % 64) != 0 { words.next().ok_or_else(wrong)? } else { 0 };
+                set.push(word);
+            }
+        }
+    }
+    Ok(sets)
 }
 
 /// What a file record needs to be decoded.
 struct Decoder<'a> {
     langs: &'a [Option<Lang>],
-    names: &'a [Name],
+    /// The store's names, interned, with their lengths in bytes.
+    names: &'a [(Name, u32)],
     /// Whether to decode symbols at all.
     decode: bool,
+    claim: &'a Claim<'a>,
 }
 
 impl Decoder<'_> {
+    /// The file of a record, unless claimed.
+    fn unclaimed(&self, record: &[u8]) -> Result<Option<StoredFile>, FormatError> {
+        let file = self.file(record)?;
+        Ok(if self.decode { (self.claim)(file) } else { Some(file) })
+    }
+
     fn file(&self, record: &[u8]) -> Result<StoredFile, FormatError> {
         let f: FileIn<'_> = exact(record)?;
         let lang = *self.langs.get(f.lang as usize).ok_or_else(|| bad("bad language"))?;
         let symbols = match lang {
-            Some(_) if self.decode => Some(Symbols::from(decode_symbols(f.symbols, f.count, self.names)?)),
+            Some(_) if self.decode => Some(match f.records {
+                r if r == Records::Small as u8 => {
+                    decode_records(f.symbols, f.count, self.names, Small::from_bytes, Symbols::Small)?
+                }
+                r if r == Records::Packed as u8 => {
+                    decode_records(f.symbols, f.count, self.names, Packed::from_bytes, Symbols::Packed)?
+                }
+                r if r == Records::Numbers as u8 => decode_symbols(f.symbols, f.count, self.names)?,
+                _ => return Err(bad("bad symbol records")),
+            }),
             _ => None,
         };
         Ok(StoredFile {
@@ -368,7 +498,9 @@ fn read_files<R: Read>(
     if workers == 0 {
         let mut buf = Vec::new();
         for _ in 0..count {
-            visit.file(decoder.file(body.record(&mut buf)?)?);
+            if let Some(file) = decoder.unclaimed(body.record(&mut buf)?)? {
+                visit.file(file);
+            }
         }
         return Ok(());
     }
@@ -381,7 +513,7 @@ fn read_files<R: Read>(
             let (queue, done_tx) = (queue.clone(), done_tx.clone());
             s.spawn(move || loop {
                 let Ok(batch) = queue.lock().unwrap_or_else(PoisonError::into_inner).recv() else { break };
-                let files = batch.records().map(|r| decoder.file(r)).collect();
+                let files = batch.records().filter_map(|r| decoder.unclaimed(r).transpose()).collect();
                 if done_tx.send(files).is_err() {
                     break;
                 }
@@ -485,13 +617,13 @@ impl<R: Read> Body<R> {
 /// Hashes and counts the bytes that pass through, either way.
 struct Hashing<T> {
     inner: T,
-    hasher: blake3::Hasher,
+    hasher: xxhash_rust::xxh3::Xxh3,
     len: u64,
 }
 
 impl<T> Hashing<T> {
     fn new(inner: T) -> Self {
-        Hashing { inner, hasher: blake3::Hasher::new(), len: 0 }
+        Hashing { inner, hasher: xxhash_rust::xxh3::Xxh3::new(), len: 0 }
     }
 }
 
@@ -548,6 +680,8 @@ struct Head<'a> {
     #[serde(borrow)]
     langs: Vec<&'a str>,
     names: u64,
+    /// The first `defined` names are defined by some file: the index's name table.
+    defined: u64,
     files: u64,
 }
 
@@ -561,6 +695,8 @@ struct FileIn<'a> {
     hash: [u8; 32],
     racy: bool,
     count: u32,
+    /// How `symbols` holds the symbols: a [`Records`].
+    records: u8,
     #[serde(borrow)]
     symbols: &'a [u8],
 }
@@ -574,6 +710,7 @@ struct FileOut<'a> {
     hash: [u8; 32],
     racy: bool,
     count: u32,
+    records: u8,
     symbols: Bytes<'a>,
 }
 
@@ -586,17 +723,55 @@ impl Serialize for Bytes<'_> {
     }
 }
 
+/// How a file record holds its symbols.
+#[derive(Clone, Copy)]
+enum Records {
+    /// The index's 16-byte records ([`Small::to_bytes`]).
+    Small = 0,
+    /// The index's 24-byte records ([`Packed::to_bytes`]).
+    Packed = 1,
+    /// Compact numbers ([`decode_symbols`]).
+    Numbers = 2,
+}
+
+/// Reads one of the index's `N`-byte records, its name a number into a store's names (see
+/// [`Small::from_bytes`]).
+type FromBytes<T, const N: usize> = fn(&[u8; N], &[(Name, u32)], usize) -> Option<T>;
+
+/// Decodes a file's symbols stored as the index's fixed-size records (`N` bytes each, read by
+/// `from_bytes`): a copy, each record checked.
+fn decode_records<T, const N: usize>(
+    blob: &[u8],
+    count: u32,
+    names: &[(Name, u32)],
+    from_bytes: FromBytes<T, N>,
+    symbols: fn(Box<[T]>) -> Symbols,
+) -> Result<Symbols, FormatError> {
+    let bad = || FormatError::Decode("bad symbol record".into());
+    if blob.len() != count as usize * N {
+        return Err(bad());
+    }
+    let records = blob.chunks_exact(N).map(|r| from_bytes(r.try_into().expect("N bytes"), names, count as usize));
+    Ok(symbols(records.collect::<Option<Box<[T]>>>().ok_or_else(bad)?))
+}
+
 /// Decodes a file's symbols. Each is 16 LEB128 numbers, most of them one byte: positions are
 /// stored as deltas (an end from its start, a name from its construct, a UTF-16 column from the
-/// byte column, which it never exceeds), and the parent index plus one (0: none).
-pub(super) fn decode_symbols(mut blob: &[u8], count: u32, names: &[Name]) -> Result<Vec<Symbol>, FormatError> {
+/// byte column, which it never exceeds), and the parent index plus one (0: none). `names` are the
+/// store's names with their lengths in bytes.
+pub(super) fn decode_symbols(mut blob: &[u8], count: u32, names: &[(Name, u32)]) -> Result<Symbols, FormatError> {
     let bad = || FormatError::Decode("bad symbol encoding".into());
     // Each symbol takes at least 16 bytes: a count beyond that is garbage, not a reason to allocate.
     if count as usize > blob.len() / 16 {
         return Err(bad());
     }
-    let mut out = Vec::with_capacity(count as usize);
+    let mut out = SymbolsBuilder::with_capacity(count as usize);
     let mut next = || -> Result<u32, FormatError> {
+        // Most numbers are one byte.
+        if let Some((&byte, rest)) = blob.split_first().filter(|(b, _)| **b < 0x80) {
+            blob = rest;
+            return Ok(u32::from(byte));
+        }
         let mut value: u32 = 0;
         for shift in (0..35).step_by(7) {
             let (&byte, rest) = blob.split_first().ok_or_else(bad)?;
@@ -609,7 +784,7 @@ pub(super) fn decode_symbols(mut blob: &[u8], count: u32, names: &[Name]) -> Res
         Err(bad())
     };
     for _ in 0..count {
-        let name = *names.get(next()? as usize).ok_or_else(bad)?;
+        let (name, name_len) = *names.get(next()? as usize).ok_or_else(bad)?;
         let kind = kind_of(next()?).ok_or_else(bad)?;
         let role = role_of(next()?).ok_or_else(bad)?;
         let parent = next()?.wrapping_sub(1);
@@ -626,10 +801,10 @@ pub(super) fn decode_symbols(mut blob: &[u8], count: u32, names: &[Name]) -> Res
         };
         let range = span(0)?;
         let name_range = span(range.start.line)?;
-        out.push(Symbol { name, kind, role, range, name_range, parent });
+        out.push(Symbol { name, kind, role, range, name_range, parent }, name_len as usize);
     }
     if blob.is_empty() {
-        Ok(out)
+        Ok(out.finish())
     } else {
         Err(bad())
     }

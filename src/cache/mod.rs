@@ -26,9 +26,9 @@ use std::time::{Duration, Instant, SystemTime};
 use dashmap::DashMap;
 use serde::Serialize;
 
-use crate::index::{FileEntry, NameHint, Origin, Stamp, Symbols};
+use crate::index::{FileEntry, Index, NameHint, Origin, Stamp, Symbols};
 use crate::lang::Lang;
-use crate::scanner::{Candidate, IndexedFile, Reuse};
+use crate::scanner::{Candidate, Handing, Handover, IndexedFile, Reuse};
 use crate::symbol::Name;
 
 pub use format::FormatError;
@@ -177,6 +177,18 @@ impl Cache {
     /// Loads the store of `root`, decoding every file's symbols as it streams by. Never fails: an
     /// unusable store is logged and treated as empty.
     pub fn load(&self, root: &Path) -> Warm {
+        self.load_with(root, None)
+    }
+
+    /// [`Cache::load`] beside a scan's walk: fills `index`'s name table from the store before any
+    /// file (when it is empty, see [`Index::preload_names`]), then hands each file the walk found
+    /// with the very size and mtime stored (and not racy) straight to the scan's sink, on the
+    /// thread that decoded it; the others stay in the returned store for the index phase.
+    pub fn load_into(&self, root: &Path, index: &Index, handover: Handover<'_>) -> Warm {
+        self.load_with(root, Some((index, handover)))
+    }
+
+    fn load_with(&self, root: &Path, into: Option<(&Index, Handover<'_>)>) -> Warm {
         let started = Instant::now();
         let path = self.store_path(root);
         let mut warm = Warm::empty();
@@ -200,14 +212,38 @@ impl Cache {
             Err(e) => return unreadable(warm, e),
         };
         warm.stats.store_bytes = len;
+        let (index, handover) = into.unzip();
         let mut loading = Loading {
             root,
             expected: current_meta(root),
             files: Default::default(),
             entries: 0,
             names: NameHint::default(),
+            name_table: None,
+            index,
+            preloaded: false,
         };
-        let meta = match format::read(file, len, format::workers(len), &mut loading) {
+        let handover = handover.map(Mutex::new);
+        let walked = OnceLock::new();
+        let claimed = AtomicUsize::new(0);
+        let claim = |file: format::StoredFile| -> Option<format::StoredFile> {
+            let Some(handover) = &handover else { return Some(file) };
+            let walked = walked.get_or_init(|| handover.lock().unwrap_or_else(PoisonError::into_inner).walked());
+            let Some(walked) = walked else { return Some(file) };
+            match hand_over(root, walked, file) {
+                Ok(()) => {
+                    claimed.fetch_add(1, Ordering::Relaxed);
+                    None
+                }
+                Err(file) => file,
+            }
+        };
+        let read = format::read(file, len, format::workers(len), &mut loading, &claim);
+        let (claimed, preloaded) = (claimed.into_inner(), loading.preloaded);
+        warm.preloaded = preloaded;
+        *warm.hits.get_mut() += claimed;
+        loading.entries += claimed;
+        let meta = match read {
             Ok(meta) => meta,
             Err(format::ReadError::Io(e)) => return unreadable(warm, e),
             Err(format::ReadError::Format(e)) => {
@@ -240,6 +276,7 @@ impl Cache {
         warm.stats.entries = loading.entries;
         warm.files = loading.files;
         warm.names = loading.names;
+        warm.name_table = Mutex::new(loading.name_table.filter(|_| warm.usable));
         warm.loaded_in(started)
     }
 
@@ -339,6 +376,10 @@ impl Cache {
     }
 }
 
+/// The index's name table as a store keeps it: the names in table order and their bit sets (see
+/// [`Index::preload_names`]).
+type StoredTable = (Vec<Name>, Vec<Vec<u64>>);
+
 /// A loaded store, offered to the scanner as [`Reuse`]: an entry's symbols (decoded at load) are
 /// handed over, moved out, only for a file whose stamp proves it unchanged.
 pub struct Warm {
@@ -351,6 +392,10 @@ pub struct Warm {
     stale: AtomicUsize,
     rehashed: AtomicUsize,
     names: NameHint,
+    /// The index's name table as the store kept it (names, bit sets), until [`Warm::prepare`].
+    name_table: Mutex<Option<StoredTable>>,
+    /// Whether the load filled the index's name table already.
+    preloaded: bool,
 }
 
 struct Entry {
@@ -369,6 +414,39 @@ struct Loading<'a> {
     /// Files in the store (paths this platform cannot name included).
     entries: usize,
     names: NameHint,
+    name_table: Option<StoredTable>,
+    /// The index whose name table the store's fills, when it is empty.
+    index: Option<&'a Index>,
+    preloaded: bool,
+}
+
+/// Hands `file` to the scan if the walk found it with the stamp stored (and the stamp is not
+/// racy); `Err` with what is left of it otherwise (`None` when it went to the scan already).
+fn hand_over(
+    root: &Path,
+    walked: &Handing<'_>,
+    mut file: format::StoredFile,
+) -> Result<(), Option<format::StoredFile>> {
+    let Some(path) = format::bytes_path(&file.relative).map(|relative| root.join(relative)) else {
+        return Err(Some(file));
+    };
+    let Some((i, candidate)) = walked.find(&path) else { return Err(Some(file)) };
+    let same = !file.racy
+        && file.lang == Some(candidate.lang)
+        && file.size == candidate.size
+        && file.mtime_ns == candidate.mtime_ns;
+    if !same {
+        return Err(Some(file));
+    }
+    let Some(symbols) = file.symbols.take() else { return Err(Some(file)) };
+    let stamp = Stamp { size: file.size, mtime_ns: file.mtime_ns, hash: file.hash };
+    let lang = candidate.lang;
+    if walked.hand_over(i, IndexedFile { path, lang, symbols, stamp }) {
+        Ok(())
+    } else {
+        // The same path stored twice: the first went over.
+        Err(None)
+    }
 }
 
 impl format::Visit for Loading<'_> {
@@ -377,8 +455,16 @@ impl format::Visit for Loading<'_> {
         *meta == self.expected
     }
 
-    fn names(&mut self, names: &[Name]) {
-        self.names = NameHint { count: names.len(), bytes: names.iter().map(|n| n.as_str().len()).sum() };
+    fn names(&mut self, names: &[(Name, u32)]) {
+        self.names = NameHint { count: names.len(), bytes: names.iter().map(|(_, len)| *len as usize).sum() };
+    }
+
+    fn name_table(&mut self, names: Vec<Name>, sets: Vec<Vec<u64>>) {
+        match self.index {
+            // Before the files, some of which may go to the index as they are read.
+            Some(index) => self.preloaded = index.preload_names(names, sets),
+            None => self.name_table = Some((names, sets)),
+        }
     }
 
     fn file(&mut self, f: format::StoredFile) {
@@ -406,7 +492,26 @@ impl Warm {
             stale: AtomicUsize::new(0),
             rehashed: AtomicUsize::new(0),
             names: NameHint::default(),
+            name_table: Mutex::new(None),
+            preloaded: false,
         }
+    }
+
+    /// Readies `index` for the store's files before they arrive: its name table filled from the
+    /// store's when empty (see [`Index::preload_names`]), else room made in its name indexes for
+    /// the names the files may bring.
+    pub fn prepare(&self, index: &Index) {
+        if self.preloaded {
+            return;
+        }
+        if let Some((names, sets)) = self.name_table.lock().unwrap_or_else(PoisonError::into_inner).take() {
+            let count = names.len();
+            if index.preload_names(names, sets) {
+                return;
+            }
+            tracing::debug!("name table not empty: the store's {count} names are added one by one");
+        }
+        index.reserve_names(self.names);
     }
 
     /// How many names the store's symbols use, and their bytes: what the index's name tables

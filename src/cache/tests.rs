@@ -53,6 +53,14 @@ fn dump(index: &Index) -> Vec<(PathBuf, &'static str, &'static str, u32, u32)> {
     rows
 }
 
+/// What workspace/symbol finds for `text`: each hit's file and symbol, sorted.
+fn search(index: &Index, text: &str) -> Vec<(PathBuf, usize)> {
+    let hits = index.search(&crate::index::SearchQuery { text: text.to_owned(), limit: 100 });
+    let mut found: Vec<_> = hits.iter().map(|h| (h.file.path.to_path_buf(), h.index)).collect();
+    found.sort();
+    found
+}
+
 fn save(cache: &Cache, root: &Path, index: &Index, racy: &Racy) -> Saved {
     let files = index.files();
     cache.save(root, files.iter().map(|f| &**f), racy).unwrap()
@@ -103,10 +111,41 @@ fn decode(bytes: &[u8]) -> Result<(format::Meta, Vec<ReadFile>), format::ReadErr
 /// What `format::read` makes of a store's bytes with `workers` decoding threads, files in path
 /// order.
 fn decode_on(bytes: &[u8], workers: usize) -> Result<(format::Meta, Vec<ReadFile>), format::ReadError> {
+    decode_claiming(bytes, workers, &Some)
+}
+
+/// [`decode_on`], each file offered to `claim` first.
+fn decode_claiming(
+    bytes: &[u8],
+    workers: usize,
+    claim: &format::Claim<'_>,
+) -> Result<(format::Meta, Vec<ReadFile>), format::ReadError> {
     let mut files = Collect::default();
-    let meta = format::read(bytes, bytes.len() as u64, workers, &mut files)?;
+    let meta = format::read(std::io::Cursor::new(bytes), bytes.len() as u64, workers, &mut files, claim)?;
     files.0.sort_by(|a, b| a.relative.cmp(&b.relative));
     Ok((meta, files.0))
+}
+
+/// Indexes `root` as `symdex index` does: the store of `cache` loaded beside the walk, handing
+/// unchanged files over as it is read.
+fn index_loading(root: &Path, cache: &Cache) -> (Index, ScanStats, CacheStats) {
+    let index = Index::new();
+    let sink = |file: IndexedFile| {
+        index.upsert(file.into_update());
+    };
+    let load = |handover: scanner::Handover<'_>| cache.load_into(root, &index, handover);
+    let (stats, store) = scanner::scan_loading(
+        root,
+        &config(),
+        &CancelToken::new(),
+        load,
+        || {},
+        |s: &Warm| s.prepare(&index),
+        &sink,
+        &|_| {},
+    );
+    let cache_stats = store.stats();
+    (index, stats, cache_stats)
 }
 
 #[test]
@@ -135,17 +174,28 @@ fn a_warm_scan_reuses_exactly_the_unchanged_files() {
     fs::remove_file(root.join("pkg/d.py")).unwrap();
     write_old(root, "e.py", "def new_file(): pass\n");
 
-    let store = cache.load(root);
-    let (warm, stats) = index(root, &store, &Racy::new());
-    let c = store.stats();
-    assert_eq!(c.status, LoadStatus::Loaded);
-    assert_eq!((c.entries, c.hits, c.stale, c.misses, c.dropped), (5, 2, 2, 1, 1), "{c:?}");
-    assert_eq!(stats.cache_hits, 2);
     let (fresh, _) = index(root, &NoReuse, &Racy::new());
-    assert_eq!(dump(&warm), dump(&fresh));
-    // The touched file's stamp now carries its new mtime.
-    let c_rs = warm.file(&root.join("pkg/c.rs")).unwrap();
-    assert_eq!(c_rs.stamp.mtime_ns, scanner::mtime_ns(&fs::metadata(root.join("pkg/c.rs")).unwrap()));
+    // Reused after the walk, or handed over by the load as the store is read: the same answer.
+    for handing_over in [false, true] {
+        let (warm, stats, c) = if handing_over {
+            index_loading(root, &cache)
+        } else {
+            let store = cache.load(root);
+            let (warm, stats) = index(root, &store, &Racy::new());
+            (warm, stats, store.stats())
+        };
+        assert_eq!(c.status, LoadStatus::Loaded);
+        assert_eq!((c.entries, c.hits, c.stale, c.misses, c.dropped), (5, 2, 2, 1, 1), "{handing_over}: {c:?}");
+        assert_eq!((stats.cache_hits, stats.files_indexed), (2, 5), "{handing_over}");
+        assert_eq!(dump(&warm), dump(&fresh), "{handing_over}");
+        // The names of the store's old versions stay in the name table; searches drop them.
+        for query in ["size", "same", "touched", "deleted", "new_file", "Unchanged", "m"] {
+            assert_eq!(search(&warm, query), search(&fresh, query), "{handing_over}: {query}");
+        }
+        // The touched file's stamp now carries its new mtime.
+        let c_rs = warm.file(&root.join("pkg/c.rs")).unwrap();
+        assert_eq!(c_rs.stamp.mtime_ns, scanner::mtime_ns(&fs::metadata(root.join("pkg/c.rs")).unwrap()));
+    }
 }
 
 #[test]
@@ -362,11 +412,11 @@ fn symbols_round_trip_through_their_compact_encoding() {
     );
     assert_eq!(f.symbols.as_deref(), Some(&symbols[..]));
     // A count that does not match the bytes is an error, not a misread.
-    let names: Vec<Name> = vec![Name::new("outer"), Name::new("héllo😀")];
-    let ids = names.iter().enumerate().map(|(i, n)| (*n, i as u32)).collect();
+    let names: Vec<(Name, u32)> = ["outer", "héllo😀"].map(|t| (Name::new(t), t.len() as u32)).to_vec();
+    let ids = names.iter().enumerate().map(|(i, (n, _))| (*n, i as u32)).collect();
     let mut blob = Vec::new();
     format::encode_symbols(symbols.iter().copied(), &ids, &mut blob);
-    assert_eq!(format::decode_symbols(&blob, 3, &names).unwrap(), symbols);
+    assert_eq!(format::decode_symbols(&blob, 3, &names).unwrap().to_vec(), symbols);
     for count in [2, 4, u32::MAX] {
         assert!(format::decode_symbols(&blob, count, &names).is_err(), "{count}");
     }
@@ -412,7 +462,7 @@ fn loads_as_empty(w: &Saved3, bytes: &[u8], status: LoadStatus) -> String {
 fn sealed(body: &[u8]) -> Vec<u8> {
     let mut bytes = format::MAGIC.to_vec();
     bytes.extend_from_slice(&format::FORMAT.to_le_bytes());
-    bytes.extend_from_slice(blake3::hash(body).as_bytes());
+    bytes.extend_from_slice(&format::checksum(body).to_le_bytes());
     bytes.extend_from_slice(&(body.len() as u64).to_le_bytes());
     bytes.extend_from_slice(body);
     bytes
@@ -457,10 +507,10 @@ fn garbage_with_a_right_checksum_loads_as_empty() {
     let good = fs::read(&w.store).unwrap();
     let body = &good[format::HEADER_LEN..];
     let meta = record(&postcard::to_allocvec(&current_meta(w.work.path())).unwrap());
-    let head = |names: u64, files: u64| record(&postcard::to_allocvec(&(vec!["python"], names, files)).unwrap());
+    let head = |names: u64, files: u64| record(&postcard::to_allocvec(&(vec!["python"], names, 0u64, files)).unwrap());
     // A file record claiming u32::MAX symbols in a few bytes.
     let huge_count = {
-        let file = (Bytes(b"m00.py"), 0u32, 1u64, 2u128, [0u8; 32], false, u32::MAX, Bytes(&[0; 16]));
+        let file = (Bytes(b"m00.py"), 0u32, 1u64, 2u128, [0u8; 32], false, u32::MAX, 2u8, Bytes(&[0; 16]));
         record(&postcard::to_allocvec(&file).unwrap())
     };
     let noise: Vec<u8> = (0..body.len() as u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
@@ -468,6 +518,15 @@ fn garbage_with_a_right_checksum_loads_as_empty() {
         ("noise", noise),
         ("a record longer than the store", [&meta[..], &[0xff, 0xff, 0xff, 0xff, 0x0f]].concat()),
         ("counts far beyond the bytes", [&meta[..], &head(u64::MAX, u64::MAX)].concat()),
+        (
+            "more names defined than there are",
+            [&meta[..], &record(&postcard::to_allocvec(&(vec!["python"], 1u64, 2u64, 0u64)).unwrap())].concat(),
+        ),
+        (
+            "name bit sets beyond the bytes",
+            [&meta[..], &record(&postcard::to_allocvec(&(vec!["python"], 1u64 << 40, 1u64 << 40, 0u64)).unwrap())]
+                .concat(),
+        ),
         ("a symbol count far beyond the bytes", [&meta[..], &head(0, 1), &huge_count].concat()),
         ("the good body twice", [body, body].concat()),
         ("the good body cut short", body[..body.len() - 5].to_vec()),
@@ -497,6 +556,49 @@ fn no_resealed_damage_makes_reading_panic() {
 }
 
 #[test]
+fn a_warm_index_takes_its_name_table_from_the_store() {
+    let w = saved_workspace();
+    let store = w.cache.load(w.work.path());
+    let warm = Index::new();
+    store.prepare(&warm);
+    // Known before any file arrives: the files that follow read none of their names.
+    assert_eq!(warm.name_count(), w.cold.name_count());
+    assert!(warm.name_count() >= 24, "every class and method: {}", warm.name_count());
+    let sink = |file: IndexedFile| {
+        warm.upsert(file.into_update());
+    };
+    scanner::scan(w.work.path(), &config(), &CancelToken::new(), &store, &sink, &|_| {});
+    assert_eq!(store.stats().hits, 12);
+    assert_eq!(dump(&warm), dump(&w.cold));
+    assert_eq!(warm.name_count(), w.cold.name_count(), "no name added twice");
+    for query in ["m1", "C1", "c", "m11", "1"] {
+        let found = search(&warm, query);
+        assert!(!found.is_empty(), "{query}");
+        assert_eq!(found, search(&w.cold, query), "{query}");
+    }
+    // A second store into a table holding names already: its names come with its files.
+    let other = Index::new();
+    other.upsert(FileUpdate {
+        path: w.work.path().join("open.py"),
+        lang: Lang::Python,
+        symbols: Symbols::from(
+            crate::parser::Extractor::new().extract_source(Lang::Python, b"def typed(): pass\n").unwrap(),
+        ),
+        origin: Origin::Editor,
+        stamp: Stamp::default(),
+    });
+    let store = w.cache.load(w.work.path());
+    store.prepare(&other);
+    assert_eq!(other.name_count(), 1);
+    let sink = |file: IndexedFile| {
+        other.upsert(file.into_update());
+    };
+    scanner::scan(w.work.path(), &config(), &CancelToken::new(), &store, &sink, &|_| {});
+    assert_eq!(other.name_count(), w.cold.name_count() + 1);
+    assert_eq!(search(&other, "m1"), search(&w.cold, "m1"));
+}
+
+#[test]
 fn each_file_is_handed_over_once() {
     let w = saved_workspace();
     let store = w.cache.load(w.work.path());
@@ -514,7 +616,7 @@ fn each_file_is_handed_over_once() {
 fn decoding_on_threads_reads_the_same_as_on_one() {
     use crate::symbol::{Name, Pos, Role, Span, Symbol, SymbolKind, NO_PARENT};
     // Enough symbols for many batches of records.
-    let entries: Vec<FileEntry> = (0..24u32)
+    let entries: Vec<FileEntry> = (0..32u32)
         .map(|f| {
             let symbols: Vec<Symbol> = (0..1200u32)
                 .map(|i| {
@@ -555,6 +657,22 @@ fn decoding_on_threads_reads_the_same_as_on_one() {
         assert_eq!(a.symbols.as_deref(), Some(&e.symbols.to_vec()[..]));
         assert_eq!(t.symbols.as_deref(), Some(&e.symbols.to_vec()[..]));
     }
+    // Files claimed on the decoding threads are not visited; the others are, all decoded alike.
+    let taken = Mutex::new(Vec::new());
+    let claim = |f: format::StoredFile| {
+        if f.relative.ends_with(b"3.rs") || f.relative.ends_with(b"8.rs") {
+            taken.lock().unwrap().push(f.relative);
+            return None;
+        }
+        Some(f)
+    };
+    let (_, rest) = decode_claiming(&bytes, 3, &claim).unwrap();
+    let mut taken = taken.into_inner().unwrap();
+    taken.sort();
+    let expected: Vec<Vec<u8>> = [3, 8, 13, 18, 23, 28].map(|f| format!("f{f:02}.rs").into_bytes()).to_vec();
+    assert_eq!(taken, expected);
+    assert_eq!(rest.len(), entries.len() - taken.len());
+    assert!(rest.iter().all(|r| !taken.contains(&r.relative) && r.symbols.is_some()));
     // Damage in a late batch, resealed: found by the threads as by one.
     let body = &bytes[format::HEADER_LEN..];
     let mut bad = body.to_vec();

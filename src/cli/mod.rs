@@ -291,13 +291,13 @@ fn build_index(root: &Path, config: &Config, show_progress: bool, no_cache: bool
         None => {}
     };
     // The store loads while the tree is walked.
-    let load = || match &cache {
-        Some(cache) => cache.load(root),
+    let load = |handover: scanner::Handover<'_>| match &cache {
+        Some(cache) => cache.load_into(root, &index, handover),
         None => Warm::empty(),
     };
-    let reserve = |store: &Warm| index.reserve_names(store.names());
+    let prepare = |store: &Warm| store.prepare(&index);
     let (stats, store) =
-        scanner::scan_loading(root, &scan_config, &CancelToken::new(), load, reserve, &sink, &progress);
+        scanner::scan_loading(root, &scan_config, &CancelToken::new(), load, || {}, prepare, &sink, &progress);
     index.settle();
     let ready = started.elapsed();
     if let Some(bar) = bar {

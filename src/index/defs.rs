@@ -43,12 +43,7 @@ impl Definitions {
 
     /// Records that file `id` defines `name`; true when no file ever defined it before.
     pub(super) fn add(&mut self, name: Name, id: FileId) -> bool {
-        let at = name.index();
-        if at >= self.slots.len() {
-            let more = at + 1 - self.slots.len();
-            super::names::make_room(&mut self.slots, more, self.settled);
-            self.slots.resize(at + 1, NEVER);
-        }
+        let at = self.grow_to(name);
         let slot = self.slots[at];
         self.slots[at] = match slot {
             NEVER | NONE if id < MANY - ONE => id + ONE,
@@ -64,6 +59,25 @@ impl Definitions {
             slot => self.spill(FileIds::from_slice(&[slot - ONE, id])),
         };
         slot == NEVER
+    }
+
+    /// Records that `name` is in the name table, defined by no file yet.
+    pub(super) fn mark_known(&mut self, name: Name) {
+        let at = self.grow_to(name);
+        if self.slots[at] == NEVER {
+            self.slots[at] = NONE;
+        }
+    }
+
+    /// Makes sure `name` has a slot; returns its index.
+    fn grow_to(&mut self, name: Name) -> usize {
+        let at = name.index();
+        if at >= self.slots.len() {
+            let more = at + 1 - self.slots.len();
+            super::names::make_room(&mut self.slots, more, self.settled);
+            self.slots.resize(at + 1, NEVER);
+        }
+        at
     }
 
     /// Records that file `id` no longer defines `name`.

@@ -25,7 +25,8 @@ use serde::{Deserialize, Serialize};
 use crate::lang::Lang;
 use crate::symbol::{Name, Role, Symbol};
 
-pub use packed::Symbols;
+pub use names::{block as name_block, SETS as NAME_SETS};
+pub use packed::{Packed, Small, Symbols, SymbolsBuilder};
 pub use rank::{is_vendored, DefinitionQuery, SearchQuery};
 
 /// A file's number in the index (stable while the process runs).
@@ -73,23 +74,51 @@ const SORTED_FROM: usize = 48;
 
 impl FileEntry {
     pub fn new(id: FileId, path: Arc<Path>, lang: Lang, symbols: Symbols, origin: Origin, stamp: Stamp) -> FileEntry {
-        let mut by_name: Vec<u32> = Vec::new();
-        if symbols.len() >= SORTED_FROM {
-            by_name = (0..symbols.len() as u32)
-                .filter(|&i| symbols.name_role(i as usize).is_some_and(|(_, r)| r == Role::Definition))
-                .collect();
-            by_name.sort_by_key(|&i| symbols.name_role(i as usize).map(|(n, _)| n));
+        FileEntry::with_names(id, path, lang, symbols, origin, stamp).0
+    }
+
+    /// [`FileEntry::new`], with the names the file defines, sorted, each once.
+    fn with_names(
+        id: FileId,
+        path: Arc<Path>,
+        lang: Lang,
+        symbols: Symbols,
+        origin: Origin,
+        stamp: Stamp,
+    ) -> (FileEntry, Vec<Name>) {
+        // The definitions as (name, index) integers, sorted: in name order, and within a name in
+        // document order, as a stable sort by name would give.
+        let mut keys: Vec<u64> = (0..symbols.len() as u32)
+            .filter_map(|i| match symbols.name_role(i as usize) {
+                Some((name, Role::Definition)) => Some((name.index() as u64) << 32 | u64::from(i)),
+                _ => None,
+            })
+            .collect();
+        keys.sort_unstable();
+        let mut names: Vec<Name> = Vec::with_capacity(keys.len());
+        for &key in &keys {
+            let name = Name::from_index((key >> 32) as usize);
+            if names.last() != Some(&name) {
+                names.push(name);
+            }
         }
-        FileEntry {
-            id,
-            vendored: is_vendored(&path),
-            path,
-            lang,
-            symbols,
-            origin,
-            stamp,
-            by_name: by_name.into_boxed_slice(),
-        }
+        let by_name =
+            if symbols.len() >= SORTED_FROM { keys.iter().map(|&k| k as u32).collect() } else { Box::default() };
+        let entry = FileEntry { id, vendored: is_vendored(&path), path, lang, symbols, origin, stamp, by_name };
+        (entry, names)
+    }
+
+    /// The names the file defines, sorted, each once.
+    fn defined_names(&self) -> Vec<Name> {
+        let mut names: Vec<Name> = if self.by_name.is_empty() {
+            let mut names: Vec<Name> = self.symbols.names().filter(|s| s.1 == Role::Definition).map(|s| s.0).collect();
+            names.sort_unstable();
+            names
+        } else {
+            self.by_name.iter().filter_map(|&i| self.symbols.name_role(i as usize).map(|(n, _)| n)).collect()
+        };
+        names.dedup();
+        names
     }
 
     /// Indexes of the file's definitions of `name`, in document order.
@@ -171,18 +200,19 @@ impl Index {
     pub fn upsert(&self, update: FileUpdate) -> bool {
         let path: Arc<Path> = Arc::from(update.path.as_path());
         let id = *self.ids.entry(path.clone()).or_insert_with(|| self.next_id.fetch_add(1, Ordering::Relaxed));
-        let entry = Arc::new(FileEntry::new(id, path, update.lang, update.symbols, update.origin, update.stamp));
+        let (entry, names) = FileEntry::with_names(id, path, update.lang, update.symbols, update.origin, update.stamp);
+        let entry = Arc::new(entry);
         match self.files.entry(id) {
             Entry::Occupied(mut slot) => {
                 if slot.get().origin == Origin::Editor && entry.origin == Origin::Disk {
                     return false;
                 }
                 let old = slot.insert(entry.clone());
-                self.reindex_names(id, Some(&old), Some(&entry));
+                self.reindex_names(id, Some(&old), Some((&entry, names)));
             }
             Entry::Vacant(slot) => {
                 slot.insert(entry.clone());
-                self.reindex_names(id, None, Some(&entry));
+                self.reindex_names(id, None, Some((&entry, names)));
             }
         }
         true
@@ -299,6 +329,24 @@ impl Index {
         self.definitions.write().unwrap_or_else(|p| p.into_inner()).reserve(hint.count);
     }
 
+    /// Fills the empty name table with names and their bit sets made ahead (a store's: see
+    /// [`name_block`]), so that the files that follow find their names known and read none of
+    /// them. Returns false, changing nothing, when the table holds names already (another root's,
+    /// an open buffer's) or the sets do not fit: the files then add their names one by one.
+    pub fn preload_names(&self, names: Vec<Name>, sets: Vec<Vec<u64>>) -> bool {
+        // Both locks, the definitions' first (as no one else holds both): no file can add one of
+        // these names in between and put it in the table twice.
+        let mut definitions = self.definitions.write().unwrap_or_else(|p| p.into_inner());
+        let mut table = self.name_table.write().unwrap_or_else(|p| p.into_inner());
+        let known = names.clone();
+        if !table.load(names, sets) {
+            return false;
+        }
+        definitions.reserve(known.len());
+        known.into_iter().for_each(|name| definitions.mark_known(name));
+        true
+    }
+
     /// Gives back the spare capacity the name indexes grew into (up to half of them), keeping a
     /// sixteenth for the edits to come, and returns the allocator's free memory to the system
     /// (the scan's transient buffers): called when a scan ends.
@@ -333,17 +381,11 @@ impl Index {
         table.candidates(query, shape, part, visit);
     }
 
-    fn reindex_names(&self, id: FileId, old: Option<&FileEntry>, new: Option<&FileEntry>) {
-        let names = |f: Option<&FileEntry>| -> Vec<Name> {
-            let mut v: Vec<Name> = f
-                .map(|f| f.symbols.names().filter(|s| s.1 == Role::Definition).map(|s| s.0).collect())
-                .unwrap_or_default();
-            v.sort_unstable();
-            v.dedup();
-            v
-        };
-        let before = names(old);
-        let after = names(new);
+    /// Updates the name indexes for file `id` going from `old` to `new` (with the names it
+    /// defines, sorted, each once).
+    fn reindex_names(&self, id: FileId, old: Option<&FileEntry>, new: Option<(&FileEntry, Vec<Name>)>) {
+        let before = old.map(FileEntry::defined_names).unwrap_or_default();
+        let (new, after) = new.map_or((None, Vec::new()), |(entry, names)| (Some(entry), names));
         let mut first_seen = Vec::new();
         {
             let mut definitions = self.definitions.write().unwrap_or_else(|p| p.into_inner());

@@ -359,6 +359,23 @@ const TWICE: usize = AT_WORD_START + WORD_POSITIONS;
 /// query's first character.
 const FIRST: usize = TWICE + 1;
 const KINDS: usize = FIRST + 1;
+/// How many bit sets the table has.
+pub const SETS: usize = KINDS * CHARS;
+
+/// The bit sets' words for up to 64 consecutive names of a table: `out[s]` is set `s`'s word,
+/// bit `i` for `names[i]`. What a store keeps so that a load need not read every name again
+/// ([`NameTable::load`]).
+pub fn block(names: &[Name], out: &mut [u64; SETS]) {
+    out.fill(0);
+    for (i, &name) in names.iter().take(64).enumerate() {
+        for (kind, mut chars) in Read::of(name).kinds.into_iter().enumerate() {
+            while chars != 0 {
+                out[set(kind, chars.trailing_zeros() as usize)] |= 1 << i;
+                chars &= chars - 1;
+            }
+        }
+    }
+}
 
 /// Which names [`NameTable::candidates`] visits: those that can match a query
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -461,6 +478,35 @@ impl NameTable {
         self.ends.reserve(hint.count);
         self.text.reserve(hint.bytes + WINDOW);
         self.sets.iter_mut().for_each(|set| set.reserve(hint.count.div_ceil(64)));
+    }
+
+    /// Fills an empty table with `names` and their bit sets at once (a store's, see [`block`]:
+    /// `sets[s]` holds set `s`'s words, a word per 64 names). Returns false, changing nothing, when
+    /// the table holds names already or the sets do not fit the names.
+    pub(super) fn load(&mut self, names: Vec<Name>, mut sets: Vec<Vec<u64>>) -> bool {
+        let words = names.len().div_ceil(64);
+        if !self.names.is_empty() || sets.len() != SETS || sets.iter().any(|set| set.len() != words) {
+            return false;
+        }
+        // No bit for a name past the last.
+        if let Some(last) = names.len().checked_sub(1) {
+            let valid = u64::MAX >> (63 - last % 64);
+            sets.iter_mut().for_each(|set| set[words - 1] &= valid);
+        }
+        let bytes: usize = names.iter().map(|n| n.as_str().len()).sum();
+        let mut text = Vec::with_capacity(bytes + WINDOW);
+        let mut ends = Vec::with_capacity(names.len());
+        for name in &names {
+            text.extend_from_slice(name.as_str().as_bytes());
+            ends.push(u32::try_from(text.len()).unwrap_or(u32::MAX));
+        }
+        text.extend_from_slice(&[0; WINDOW]);
+        self.counts = sets.iter().map(|set| set.iter().map(|w| w.count_ones()).sum()).collect();
+        self.sets = sets;
+        self.names = names;
+        self.text = text;
+        self.ends = ends;
+        true
     }
 
     pub(super) fn settle(&mut self) {
@@ -703,6 +749,38 @@ pub(super) mod tests {
         let fit_query = FitQuery::new(b"gm");
         let bound = score_bound(long.as_bytes(), b"gm");
         assert_eq!(fit_query.classify(Candidate::padded(long.as_bytes(), &mut buf)), Some((Fit::Scattered, bound)));
+    }
+
+    #[test]
+    fn a_table_loaded_from_blocks_is_the_table_built_name_by_name() {
+        let names: Vec<Name> = (0..1000).map(|i| Name::new(&format!("Load{}_{i}x{}", i % 7, i % 13))).collect();
+        let mut pushed = NameTable::default();
+        names.iter().for_each(|&n| pushed.push(n));
+        let mut sets = vec![Vec::new(); SETS];
+        let mut words = [0u64; SETS];
+        for chunk in names.chunks(64) {
+            block(chunk, &mut words);
+            sets.iter_mut().zip(words).for_each(|(set, word)| set.push(word));
+        }
+        let mut loaded = NameTable::default();
+        assert!(loaded.load(names.clone(), sets.clone()));
+        assert_eq!((&loaded.names, &loaded.text, &loaded.ends), (&pushed.names, &pushed.text, &pushed.ends));
+        assert_eq!((&loaded.sets, &loaded.counts), (&pushed.sets, &pushed.counts));
+        for query in ["l3", "load1_1", "l6x", "99", "_"] {
+            assert_eq!(found(&loaded, query), found(&pushed, query), "{query}");
+        }
+        // Never over names already there, nor with sets that do not fit the names.
+        assert!(!loaded.load(names.clone(), sets.clone()));
+        let mut short = sets.clone();
+        short[5].pop();
+        assert!(!NameTable::default().load(names.clone(), short));
+        assert!(!NameTable::default().load(names[..64].to_vec(), sets));
+        // A bit past the last name is dropped, not visited.
+        let mut stray = vec![vec![0u64]; SETS];
+        stray[set(HOLDS, 0)][0] = 0b11;
+        let mut one = NameTable::default();
+        assert!(one.load(vec![Name::new("a")], stray));
+        assert_eq!(one.sets[set(HOLDS, 0)][0], 1);
     }
 
     #[test]

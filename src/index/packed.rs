@@ -29,9 +29,14 @@ pub struct Packed {
 
 impl Packed {
     fn pack(s: &Symbol) -> Option<Packed> {
+        Packed::pack_named(s, s.name.as_str().len())
+    }
+
+    /// [`Packed::pack`] of a symbol whose name is `name_len` bytes long.
+    fn pack_named(s: &Symbol, name_len: usize) -> Option<Packed> {
         let narrow = |p: Pos| (p.col == p.col16).then_some(()).and_then(|()| u16::try_from(p.col).ok());
         let (start, end, name) = (s.range.start, s.range.end, s.name_range.start);
-        let name_len = u32::try_from(s.name.as_str().len()).ok()?;
+        let name_len = u32::try_from(name_len).ok()?;
         let name_end =
             Pos { line: name.line, col: name.col.checked_add(name_len)?, col16: name.col16.checked_add(name_len)? };
         if s.name_range.end != name_end || narrow(s.name_range.end).is_none() {
@@ -48,6 +53,51 @@ impl Packed {
             name_col: narrow(name)?,
             kind: s.kind,
             role: s.role,
+        })
+    }
+
+    pub fn name(&self) -> Name {
+        self.name
+    }
+
+    /// The record as 24 little-endian bytes, its name given as the number `name` (a store's).
+    pub fn to_bytes(&self, name: u32) -> [u8; 24] {
+        let mut out = [0u8; 24];
+        out[0..4].copy_from_slice(&name.to_le_bytes());
+        out[4..8].copy_from_slice(&self.parent.to_le_bytes());
+        out[8..12].copy_from_slice(&self.line.to_le_bytes());
+        for (at, v) in
+            [(12, self.end_lines), (14, self.name_lines), (16, self.col), (18, self.end_col), (20, self.name_col)]
+        {
+            out[at..at + 2].copy_from_slice(&v.to_le_bytes());
+        }
+        out[22] = self.kind as u8;
+        out[23] = self.role as u8;
+        out
+    }
+
+    /// The record [`Packed::to_bytes`] wrote, its name number looked up in `names` (with their
+    /// lengths), for a file of `count` symbols; `None` for bytes no record of such a file encodes.
+    pub fn from_bytes(bytes: &[u8; 24], names: &[(Name, u32)], count: usize) -> Option<Packed> {
+        let u32_at = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
+        let u16_at = |at: usize| u16::from_le_bytes(bytes[at..at + 2].try_into().expect("2 bytes"));
+        let &(name, name_len) = names.get(usize::try_from(u32_at(0)).ok()?)?;
+        let (parent, line) = (u32_at(4), u32_at(8));
+        let (end_lines, name_lines, name_col) = (u16_at(12), u16_at(14), u16_at(20));
+        let fits = (parent == NO_PARENT || usize::try_from(parent).is_ok_and(|p| p < count))
+            && line.checked_add(u32::from(end_lines.max(name_lines))).is_some()
+            && u32::from(name_col).checked_add(name_len).is_some();
+        fits.then_some(Packed {
+            name,
+            parent,
+            line,
+            end_lines,
+            name_lines,
+            col: u16_at(16),
+            end_col: u16_at(18),
+            name_col,
+            kind: *SymbolKind::ALL.get(usize::from(bytes[22]))?,
+            role: *Role::ALL.get(usize::from(bytes[23]))?,
         })
     }
 
@@ -94,7 +144,12 @@ impl Small {
     const NO_PARENT: u16 = u16::MAX;
 
     fn pack(s: &Symbol) -> Option<Small> {
-        let p = Packed::pack(s)?;
+        Small::pack_named(s, s.name.as_str().len())
+    }
+
+    /// [`Small::pack`] of a symbol whose name is `name_len` bytes long.
+    fn pack_named(s: &Symbol, name_len: usize) -> Option<Small> {
+        let p = Packed::pack_named(s, name_len)?;
         let parent = match s.parent {
             NO_PARENT => Small::NO_PARENT,
             parent => u16::try_from(parent).ok().filter(|p| *p != Small::NO_PARENT)?,
@@ -114,6 +169,46 @@ impl Small {
 
     fn role(&self) -> Role {
         Role::ALL[usize::from(self.tag & 3)]
+    }
+
+    pub fn name(&self) -> Name {
+        self.name
+    }
+
+    /// The record as 16 little-endian bytes, its name given as the number `name` (a store's).
+    pub fn to_bytes(&self, name: u32) -> [u8; 16] {
+        let mut out = [0u8; 16];
+        out[0..4].copy_from_slice(&name.to_le_bytes());
+        out[4..8].copy_from_slice(&self.line.to_le_bytes());
+        out[8..10].copy_from_slice(&self.parent.to_le_bytes());
+        out[10..12].copy_from_slice(&self.lines.to_le_bytes());
+        out[12..16].copy_from_slice(&[self.col, self.end_col, self.name_col, self.tag]);
+        out
+    }
+
+    /// The record [`Small::to_bytes`] wrote, its name number looked up in `names`, for a file of
+    /// `count` symbols; `None` for bytes no record of such a file encodes (a name, kind, role or
+    /// parent out of range, lines past the last).
+    pub fn from_bytes(bytes: &[u8; 16], names: &[(Name, u32)], count: usize) -> Option<Small> {
+        let u32_at = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
+        let u16_at = |at: usize| u16::from_le_bytes(bytes[at..at + 2].try_into().expect("2 bytes"));
+        let &(name, name_len) = names.get(usize::try_from(u32_at(0)).ok()?)?;
+        let (line, parent, lines, tag) = (u32_at(4), u16_at(8), u16_at(10), bytes[15]);
+        let fits = usize::from(tag >> 2) < SymbolKind::ALL.len()
+            && usize::from(tag & 3) < Role::ALL.len()
+            && (parent == Small::NO_PARENT || usize::from(parent) < count)
+            && line.checked_add(u32::from(lines >> 4).max(u32::from(lines & 15))).is_some()
+            && u32::from(bytes[14]).checked_add(name_len).is_some();
+        fits.then_some(Small {
+            name,
+            line,
+            parent,
+            lines,
+            col: bytes[12],
+            end_col: bytes[13],
+            name_col: bytes[14],
+            tag,
+        })
     }
 
     fn unpack(&self) -> Symbol {
@@ -234,11 +329,90 @@ impl Symbols {
     }
 }
 
+/// Builds a file's [`Symbols`] one symbol at a time, straight into small records while every
+/// symbol fits them (a store's load: no 60-byte record per symbol on the way), into what
+/// [`Symbols::from`] chooses otherwise.
+pub struct SymbolsBuilder {
+    small: Vec<Small>,
+    /// Every symbol so far, once one did not fit a small record.
+    wide: Vec<Symbol>,
+}
+
+impl SymbolsBuilder {
+    pub fn with_capacity(count: usize) -> SymbolsBuilder {
+        SymbolsBuilder { small: Vec::with_capacity(count), wide: Vec::new() }
+    }
+
+    /// Adds `s`, whose name is `name_len` bytes long (known to the caller without the interner).
+    pub fn push(&mut self, s: Symbol, name_len: usize) {
+        if self.wide.is_empty() {
+            if let Some(small) = Small::pack_named(&s, name_len) {
+                self.small.push(small);
+                return;
+            }
+            self.wide.reserve(self.small.capacity());
+            self.wide.extend(self.small.drain(..).map(|small| small.unpack()));
+        }
+        self.wide.push(s);
+    }
+
+    pub fn finish(self) -> Symbols {
+        if self.wide.is_empty() {
+            Symbols::Small(self.small.into_boxed_slice())
+        } else {
+            Symbols::from(self.wide)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::lang::Lang;
     use crate::parser::Extractor;
+
+    #[test]
+    fn bytes_no_small_record_writes_are_refused() {
+        let names = [(Name::new("bytes_test"), 10)];
+        let good = Small::pack(&Symbol {
+            name: names[0].0,
+            kind: SymbolKind::Struct,
+            role: Role::Definition,
+            range: Span { start: Pos { line: 3, col: 0, col16: 0 }, end: Pos { line: 5, col: 1, col16: 1 } },
+            name_range: Span { start: Pos { line: 3, col: 7, col16: 7 }, end: Pos { line: 3, col: 17, col16: 17 } },
+            parent: NO_PARENT,
+        })
+        .expect("fits");
+        let bytes = good.to_bytes(0);
+        assert!(Small::from_bytes(&bytes, &names, 1).is_some());
+        let with = |at: usize, value: u8| {
+            let mut b = bytes;
+            b[at] = value;
+            Small::from_bytes(&b, &names, 1)
+        };
+        assert!(with(0, 1).is_none(), "name number past the table");
+        assert!(with(15, (SymbolKind::ALL.len() as u8) << 2).is_none(), "kind");
+        assert!(with(15, 3).is_none(), "role");
+        assert!(with(8, 0).is_none(), "a parent past the file's one symbol");
+        let mut last_line = bytes;
+        last_line[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(Small::from_bytes(&last_line, &names, 1).is_none(), "an end past line u32::MAX");
+        // The same for the 24-byte records.
+        let packed = Packed::pack(&good.unpack()).expect("fits").to_bytes(0);
+        assert!(Packed::from_bytes(&packed, &names, 1).is_some());
+        let with = |at: usize, value: u8| {
+            let mut b = packed;
+            b[at] = value;
+            Packed::from_bytes(&b, &names, 1)
+        };
+        assert!(with(0, 1).is_none(), "name number past the table");
+        assert!(with(22, SymbolKind::ALL.len() as u8).is_none(), "kind");
+        assert!(with(23, 3).is_none(), "role");
+        assert!(with(4, 1).is_none(), "a parent past the file's one symbol");
+        let mut last_line = packed;
+        last_line[8..12].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(Packed::from_bytes(&last_line, &names, 1).is_none(), "an end past line u32::MAX");
+    }
 
     #[test]
     fn records_are_16_and_24_bytes() {
@@ -262,6 +436,31 @@ mod tests {
         assert!(!symbols.is_empty());
         let stored = Symbols::from(symbols.clone());
         assert_eq!(stored.to_vec(), symbols);
+        // Built one symbol at a time: the same records.
+        let mut builder = SymbolsBuilder::with_capacity(symbols.len());
+        symbols.iter().for_each(|s| builder.push(*s, s.name.as_str().len()));
+        let built = builder.finish();
+        assert_eq!(std::mem::discriminant(&built), std::mem::discriminant(&stored));
+        assert_eq!(built.to_vec(), symbols);
+        if let Symbols::Small(records) = &stored {
+            // Through bytes, names as numbers into a table.
+            let names: Vec<(Name, u32)> = records.iter().map(|r| (r.name(), r.name().as_str().len() as u32)).collect();
+            let back: Box<[Small]> = records
+                .iter()
+                .enumerate()
+                .map(|(i, r)| Small::from_bytes(&r.to_bytes(i as u32), &names, records.len()).expect("decodes"))
+                .collect();
+            assert_eq!(Symbols::Small(back).to_vec(), symbols);
+        }
+        if let Symbols::Packed(records) = &stored {
+            let names: Vec<(Name, u32)> = records.iter().map(|r| (r.name(), r.name().as_str().len() as u32)).collect();
+            let back: Box<[Packed]> = records
+                .iter()
+                .enumerate()
+                .map(|(i, r)| Packed::from_bytes(&r.to_bytes(i as u32), &names, records.len()).expect("decodes"))
+                .collect();
+            assert_eq!(Symbols::Packed(back).to_vec(), symbols);
+        }
         for (i, s) in symbols.iter().enumerate() {
             assert_eq!(stored.name_role(i), Some((s.name, s.role)));
         }

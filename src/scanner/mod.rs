@@ -12,7 +12,7 @@ mod stats;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ignore::overrides::OverrideBuilder;
@@ -158,37 +158,139 @@ pub fn scan(
     sink: &(dyn Fn(IndexedFile) + Sync),
     progress: &(dyn Fn(Progress) + Sync),
 ) -> ScanStats {
-    scan_loading(root, config, cancel, || reuse, |_| {}, sink, progress).0
+    scan_loading(root, config, cancel, |_| reuse, || {}, |_| {}, sink, progress).0
 }
 
 /// [`scan`], with what to reuse produced by `load` on a thread of its own while the walk runs
-/// (reading the persistent store and walking the tree need nothing of each other); `loaded` sees
-/// it before the index phase starts. Returns the scan's counts and what `load` produced.
+/// (reading the persistent store and walking the tree need nothing of each other); `load` may
+/// also hand files over to the sink itself as it reads them, once the walk is done (see
+/// [`Handover`]), and `loaded` sees what it produced before the index phase starts, which indexes
+/// only the files not handed over. The walk starts once `before_walk` returns (the server adds its
+/// watches first: no change after the walk saw a file goes unnoticed); the load does not wait.
+/// Returns the scan's counts and what `load` produced.
+#[allow(clippy::too_many_arguments)]
 pub fn scan_loading<R: Reuse + Send>(
     root: &Path,
     config: &ScanConfig,
     cancel: &CancelToken,
-    load: impl FnOnce() -> R + Send,
+    load: impl FnOnce(Handover<'_>) -> R + Send,
+    before_walk: impl FnOnce(),
     loaded: impl FnOnce(&R),
     sink: &(dyn Fn(IndexedFile) + Sync),
     progress: &(dyn Fn(Progress) + Sync),
 ) -> (ScanStats, R) {
     let started = Instant::now();
-    let (reuse, (mut candidates, mut stats), walk_time) = std::thread::scope(|s| {
-        let loading = s.spawn(load);
-        let walked = walk(root, config, cancel);
+    let (walked_tx, walked_rx) = mpsc::sync_channel(1);
+    let handover = Handover { walked: walked_rx, sink };
+    let (reuse, walked, mut stats, walk_time) = std::thread::scope(|s| {
+        let loading = s.spawn(move || load(handover));
+        before_walk();
+        let (candidates, stats) = walk(root, config, cancel);
         let walk_time = started.elapsed();
+        let walked = Arc::new(Walked::new(candidates));
+        // A loader that is gone, or never asks, hands nothing over.
+        let _ = walked_tx.send(walked.clone());
         let reuse = loading.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (reuse, walked, walk_time)
+        (reuse, walked, stats, walk_time)
     });
     stats.walk_time = walk_time;
+    stats.merge(&walked.stats.lock().unwrap_or_else(|p| p.into_inner()));
+    let mut rest: Vec<Candidate> = walked
+        .candidates
+        .iter()
+        .zip(&walked.handed)
+        .filter(|(_, handed)| !handed.load(Ordering::Acquire))
+        .map(|(c, _)| c.clone())
+        .collect();
+    let handed = walked.candidates.len() - rest.len();
+    drop(walked);
     loaded(&reuse);
     let index_started = Instant::now();
-    index_files(&mut candidates, config, cancel, &reuse, sink, progress, &mut stats);
+    index_files_after(handed, &mut rest, config, cancel, &reuse, sink, progress, &mut stats);
     stats.index_time = index_started.elapsed();
     stats.total_time = started.elapsed();
     stats.cancelled = cancel.is_cancelled();
     (stats, reuse)
+}
+
+/// What a loader running beside the walk (the persistent cache, reading its store) may do: wait
+/// for the walk's files and hand those it has symbols for straight to the sink as it reads them,
+/// before the index phase begins; the index phase then indexes only the others.
+pub struct Handover<'a> {
+    walked: mpsc::Receiver<Arc<Walked>>,
+    sink: &'a (dyn Fn(IndexedFile) + Sync),
+}
+
+impl<'a> Handover<'a> {
+    /// Waits for the walk to end; `None` when it never will (the scan is gone).
+    pub fn walked(&self) -> Option<Handing<'a>> {
+        let walked = self.walked.recv().ok()?;
+        Some(Handing { walked, sink: self.sink })
+    }
+}
+
+/// The walk's files, offered to a loader by [`Handover::walked`].
+#[derive(Clone)]
+pub struct Handing<'a> {
+    walked: Arc<Walked>,
+    sink: &'a (dyn Fn(IndexedFile) + Sync),
+}
+
+impl Handing<'_> {
+    /// The walk's file at `path` (as the walk spelled it) and its number, if the walk found it.
+    pub fn find(&self, path: &Path) -> Option<(usize, &Candidate)> {
+        let w = &self.walked;
+        let at = w.by_path.find(path_hash(path), |&i| w.candidates[i as usize].path.as_os_str() == path.as_os_str())?;
+        Some((*at as usize, &w.candidates[*at as usize]))
+    }
+
+    /// Hands `file`, the symbols of the walk's file `i`, to the sink as the index phase would have
+    /// (counted as a cache hit); false, dropping it, if that file was handed over already.
+    pub fn hand_over(&self, i: usize, file: IndexedFile) -> bool {
+        let w = &self.walked;
+        let (Some(candidate), Some(handed)) = (w.candidates.get(i), w.handed.get(i)) else { return false };
+        if handed.swap(true, Ordering::AcqRel) {
+            return false;
+        }
+        let outcome = Ok(file);
+        {
+            let mut stats = w.stats.lock().unwrap_or_else(|p| p.into_inner());
+            stats.record(candidate, &outcome);
+            stats.cache_hits += 1;
+        }
+        if let Ok(file) = outcome {
+            (self.sink)(file);
+        }
+        true
+    }
+}
+
+/// The walk's files, each looked up by path and handed over at most once.
+struct Walked {
+    candidates: Vec<Candidate>,
+    /// Indexes into `candidates` by [`path_hash`].
+    by_path: hashbrown::HashTable<u32>,
+    handed: Vec<AtomicBool>,
+    /// Counts of the files handed over.
+    stats: Mutex<ScanStats>,
+}
+
+impl Walked {
+    fn new(candidates: Vec<Candidate>) -> Walked {
+        let mut by_path = hashbrown::HashTable::with_capacity(candidates.len());
+        for (i, c) in candidates.iter().enumerate() {
+            by_path.insert_unique(path_hash(&c.path), i as u32, |&j| path_hash(&candidates[j as usize].path));
+        }
+        let handed = candidates.iter().map(|_| AtomicBool::new(false)).collect();
+        Walked { candidates, by_path, handed, stats: Mutex::default() }
+    }
+}
+
+/// A hash of a path's bytes (a `Path`'s own hash walks its components: slower, and equal paths
+/// here are spelled the same).
+fn path_hash(path: &Path) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(path.as_os_str().as_encoded_bytes())
 }
 
 /// Phase one: enumerate and filter. Returns the files to index and the walk's counts.
@@ -353,18 +455,34 @@ pub fn index_files(
     progress: &(dyn Fn(Progress) + Sync),
     stats: &mut ScanStats,
 ) {
+    index_files_after(0, candidates, config, cancel, reuse, sink, progress, stats);
+}
+
+/// [`index_files`], `handed` files of the scan having been handed over already (progress counts
+/// them done).
+#[allow(clippy::too_many_arguments)]
+fn index_files_after(
+    handed: usize,
+    candidates: &mut [Candidate],
+    config: &ScanConfig,
+    cancel: &CancelToken,
+    reuse: &dyn Reuse,
+    sink: &(dyn Fn(IndexedFile) + Sync),
+    progress: &(dyn Fn(Progress) + Sync),
+    stats: &mut ScanStats,
+) {
     let urgent = |c: &Candidate| config.priority_dirs.iter().any(|d| c.path.starts_with(d));
     candidates.sort_by_cached_key(|c| (!urgent(c), std::cmp::Reverse(c.size), c.path.clone()));
     first_of_each_language(candidates, candidates.partition_point(urgent));
     let candidates: &[Candidate] = candidates;
-    let total = candidates.len();
+    let total = handed + candidates.len();
     let next = AtomicUsize::new(0);
-    let done = AtomicUsize::new(0);
+    let done = AtomicUsize::new(handed);
     let last_report = Mutex::new(Instant::now());
     let merged = Mutex::new(ScanStats::default());
-    progress(Progress { done: 0, total });
+    progress(Progress { done: handed, total });
     std::thread::scope(|scope| {
-        for _ in 0..config.workers.max(1).min(total.max(1)) {
+        for _ in 0..config.workers.max(1).min(candidates.len().max(1)) {
             scope.spawn(|| {
                 let mut extractor = Extractor::new();
                 let mut local = ScanStats::default();

@@ -56,30 +56,20 @@ impl Backend {
 async fn index_root(live: &Live, root: &Path, warm: bool, near: &[PathBuf]) {
     let started = Instant::now();
     let title = format!("symdex: indexing {}", root.display());
-    let watching = {
-        let (watcher, root) = (live.watcher.clone(), root.to_path_buf());
-        tokio::task::spawn_blocking(move || watcher.add_root(&root))
-    };
-    // The store loads while the watches are added and the tree is walked (none needs another):
-    // the scan waits for it only before its index phase.
-    let (loaded, loading) = std::sync::mpsc::sync_channel(1);
+    // The store loads while the watches are added and the tree is walked (the walk waits for
+    // the watches; the load for nothing), handing unchanged files to the index as it reads them.
+    let (watched, watching) = std::sync::mpsc::sync_channel(1);
     {
-        let (cache, root) = (live.cache.clone(), root.to_path_buf());
+        let (watcher, root) = (live.watcher.clone(), root.to_path_buf());
         tokio::task::spawn_blocking(move || {
-            let store = match cache {
-                Some(cache) if warm => cache.load(&root),
-                _ => Warm::empty(),
-            };
-            let _ = loaded.send(store);
+            let _ = watched.send(watcher.add_root(&root));
         });
     }
-    let watched_dirs = watching.await.unwrap_or_default();
-    tracing::debug!("{}: watching {watched_dirs} directories; {:?}", root.display(), started.elapsed());
     // Files indexed before (a reindex): those the scan does not find again are gone.
     let had_files = live.index.files().iter().any(|f| f.path.starts_with(root));
     let (tx, rx) = mpsc::unbounded_channel::<Progress>();
     let scan = {
-        let (index, racy) = (live.index.clone(), live.racy.clone());
+        let (index, racy, cache) = (live.index.clone(), live.racy.clone(), live.cache.clone());
         let (root, mut config, cancel) = (root.to_path_buf(), live.scan_config.clone(), live.cancel.clone());
         config.priority_dirs = near.to_vec();
         tokio::task::spawn_blocking(move || {
@@ -94,10 +84,23 @@ async fn index_root(live: &Live, root: &Path, warm: bool, near: &[PathBuf]) {
             let progress = |p: Progress| {
                 let _ = tx.send(p);
             };
-            // A load that failed (its thread gone) reuses nothing.
-            let load = move || loading.recv().unwrap_or_else(|_| Warm::empty());
-            let reserve = |store: &Warm| index.reserve_names(store.names());
-            let (stats, store) = scanner::scan_loading(&root, &config, &cancel, load, reserve, &sink, &progress);
+            let load = |handover: scanner::Handover<'_>| match &cache {
+                Some(cache) if warm => cache.load_into(&root, &index, handover),
+                _ => Warm::empty(),
+            };
+            let watched_dirs = std::cell::Cell::new(0);
+            let before_walk = || {
+                watched_dirs.set(watching.recv().unwrap_or_default());
+                tracing::debug!(
+                    "{}: watching {} directories; {:?}",
+                    root.display(),
+                    watched_dirs.get(),
+                    started.elapsed()
+                );
+            };
+            let prepare = |store: &Warm| store.prepare(&index);
+            let (stats, store) =
+                scanner::scan_loading(&root, &config, &cancel, load, before_walk, prepare, &sink, &progress);
             index.settle();
             if had_files && !stats.cancelled {
                 let seen = seen.into_inner().unwrap_or_else(|p| p.into_inner());
@@ -107,7 +110,7 @@ async fn index_root(live: &Live, root: &Path, warm: bool, near: &[PathBuf]) {
                     }
                 }
             }
-            (stats, store.stats())
+            (stats, store.stats(), watched_dirs.get())
         })
     };
     let ongoing = if live.progress_supported {
@@ -116,11 +119,11 @@ async fn index_root(live: &Live, root: &Path, warm: bool, near: &[PathBuf]) {
         None
     };
     forward_progress(rx, ongoing.as_ref()).await;
-    let (stats, store_stats) = match scan.await {
+    let (stats, store_stats, watched_dirs) = match scan.await {
         Ok(done) => done,
         Err(e) => {
             tracing::error!("indexing {} failed: {e}", root.display());
-            (ScanStats::default(), Warm::empty().stats())
+            (ScanStats::default(), Warm::empty().stats(), 0)
         }
     };
     let cache = live.cache.as_ref().map(|_| store_stats);
