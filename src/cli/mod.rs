@@ -209,19 +209,20 @@ pub fn set_log_level(directives: &str) {
     }
 }
 
-/// Caps glibc's malloc arenas at one per core, before any thread starts. By default each thread
-/// that allocates gets an arena of its own (up to eight per core), and what one thread frees is
-/// reused only by the threads of its arena: the server's peak RSS grew with each big request that
-/// landed on another runtime worker (rust-crates with the bench's 10,000-line document open and
-/// outlined: 104 MB, 97 MB capped; the cold index's time did not change, one arena was 40%
-/// slower). A `MALLOC_ARENA_MAX` in the environment wins.
+/// Caps glibc's malloc arenas at one per core plus one, before any thread starts. By default each
+/// thread that allocates gets an arena of its own (up to eight per core), and what one thread
+/// frees is reused only by the threads of its arena: the server's peak RSS grew with each big
+/// request that landed on another runtime worker (rust-crates with the bench's 10,000-line
+/// document open and outlined: 106 MB, 100 MB capped). One arena per core only made the index
+/// workers share one with the main thread (cpython-lib's cold index 1.7 -> 3.4 s). A
+/// `MALLOC_ARENA_MAX` in the environment wins.
 fn cap_malloc_arenas() {
     #[cfg(target_env = "gnu")]
     if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get().max(2));
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         // SAFETY: mallopt only sets an allocator parameter; no thread is allocating yet.
         unsafe {
-            libc::mallopt(libc::M_ARENA_MAX, i32::try_from(cores).unwrap_or(i32::MAX));
+            libc::mallopt(libc::M_ARENA_MAX, i32::try_from(cores + 1).unwrap_or(i32::MAX));
         }
     }
 }
