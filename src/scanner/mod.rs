@@ -252,12 +252,12 @@ impl Handing<'_> {
         if handed.swap(true, Ordering::AcqRel) {
             return false;
         }
+        // Counted (its symbols read) before the lock the decoding threads share.
+        let mut counts = ScanStats::default();
         let outcome = Ok(file);
-        {
-            let mut stats = w.stats.lock().unwrap_or_else(|p| p.into_inner());
-            stats.record(candidate, &outcome);
-            stats.cache_hits += 1;
-        }
+        counts.record(candidate, &outcome);
+        counts.cache_hits = 1;
+        w.stats.lock().unwrap_or_else(|p| p.into_inner()).merge(&counts);
         if let Ok(file) = outcome {
             (self.sink)(file);
         }
