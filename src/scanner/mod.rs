@@ -206,7 +206,9 @@ pub fn scan_loading<R: Reuse + Send>(
     drop(walked);
     loaded(&reuse);
     let index_started = Instant::now();
-    index_files_after(handed, &mut rest, config, cancel, &reuse, sink, progress, &mut stats);
+    // The files handed over count as done.
+    let progress = |p: Progress| progress(Progress { done: handed + p.done, total: handed + p.total });
+    index_files(&mut rest, config, cancel, &reuse, sink, &progress, &mut stats);
     stats.index_time = index_started.elapsed();
     stats.total_time = started.elapsed();
     stats.cancelled = cancel.is_cancelled();
@@ -254,13 +256,10 @@ impl Handing<'_> {
         }
         // Counted (its symbols read) before the lock the decoding threads share.
         let mut counts = ScanStats::default();
-        let outcome = Ok(file);
-        counts.record(candidate, &outcome);
+        counts.record_file(candidate, &file);
         counts.cache_hits = 1;
         w.stats.lock().unwrap_or_else(|p| p.into_inner()).merge(&counts);
-        if let Ok(file) = outcome {
-            (self.sink)(file);
-        }
+        (self.sink)(file);
         true
     }
 }
@@ -455,34 +454,18 @@ pub fn index_files(
     progress: &(dyn Fn(Progress) + Sync),
     stats: &mut ScanStats,
 ) {
-    index_files_after(0, candidates, config, cancel, reuse, sink, progress, stats);
-}
-
-/// [`index_files`], `handed` files of the scan having been handed over already (progress counts
-/// them done).
-#[allow(clippy::too_many_arguments)]
-fn index_files_after(
-    handed: usize,
-    candidates: &mut [Candidate],
-    config: &ScanConfig,
-    cancel: &CancelToken,
-    reuse: &dyn Reuse,
-    sink: &(dyn Fn(IndexedFile) + Sync),
-    progress: &(dyn Fn(Progress) + Sync),
-    stats: &mut ScanStats,
-) {
     let urgent = |c: &Candidate| config.priority_dirs.iter().any(|d| c.path.starts_with(d));
     candidates.sort_by_cached_key(|c| (!urgent(c), std::cmp::Reverse(c.size), c.path.clone()));
     first_of_each_language(candidates, candidates.partition_point(urgent));
     let candidates: &[Candidate] = candidates;
-    let total = handed + candidates.len();
+    let total = candidates.len();
     let next = AtomicUsize::new(0);
-    let done = AtomicUsize::new(handed);
+    let done = AtomicUsize::new(0);
     let last_report = Mutex::new(Instant::now());
     let merged = Mutex::new(ScanStats::default());
-    progress(Progress { done: handed, total });
+    progress(Progress { done: 0, total });
     std::thread::scope(|scope| {
-        for _ in 0..config.workers.max(1).min(candidates.len().max(1)) {
+        for _ in 0..config.workers.max(1).min(total.max(1)) {
             scope.spawn(|| {
                 let mut extractor = Extractor::new();
                 let mut local = ScanStats::default();

@@ -68,18 +68,7 @@ fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
 impl ScanStats {
     pub(super) fn record(&mut self, candidate: &Candidate, outcome: &Result<IndexedFile, Skip>) {
         match outcome {
-            Ok(file) => {
-                let definitions = file.symbols.names().filter(|&(_, role)| role == Role::Definition).count();
-                self.files_indexed += 1;
-                self.symbols += file.symbols.len();
-                self.definitions += definitions;
-                self.bytes += candidate.size;
-                let lang = self.languages.entry(file.lang.name()).or_default();
-                lang.files += 1;
-                lang.symbols += file.symbols.len();
-                lang.definitions += definitions;
-                lang.bytes += candidate.size;
-            }
+            Ok(file) => self.record_file(candidate, file),
             Err(Skip::Binary(_)) => self.skipped.binary += 1,
             Err(Skip::TooLarge(..)) => self.skipped.too_large += 1,
             Err(Skip::Unsupported(_)) => self.skipped.unsupported += 1,
@@ -93,6 +82,20 @@ impl ScanStats {
                 self.skipped.parse_timeout += 1;
             }
         }
+    }
+
+    /// Counts an indexed file: its symbols, definitions and bytes, overall and for its language.
+    pub(super) fn record_file(&mut self, candidate: &Candidate, file: &IndexedFile) {
+        let definitions = file.symbols.names().filter(|&(_, role)| role == Role::Definition).count();
+        self.files_indexed += 1;
+        self.symbols += file.symbols.len();
+        self.definitions += definitions;
+        self.bytes += candidate.size;
+        let lang = self.languages.entry(file.lang.name()).or_default();
+        lang.files += 1;
+        lang.symbols += file.symbols.len();
+        lang.definitions += definitions;
+        lang.bytes += candidate.size;
     }
 
     pub(super) fn merge(&mut self, other: &ScanStats) {
