@@ -19,7 +19,8 @@ use serde::{Deserialize, Serialize};
 struct Interner {
     ids: [RwLock<HashTable<Name>>; SHARDS],
     texts: boxcar::Vec<Text>,
-    /// New names are added one at a time (a name added twice would get two ids).
+    /// The arena of [`Name::new`]. A name is added under its shard's write lock, so two threads
+    /// can never give one text two names; bulk interning ([`Interning`]) brings its own arena.
     arena: Mutex<Arena>,
 }
 
@@ -41,8 +42,7 @@ impl Interner {
         &self.ids[(hash >> (64 - SHARDS.trailing_zeros())) as usize]
     }
 
-    /// The name of `text`, interned if new; the caller holds the arena (names are added one at a
-    /// time).
+    /// The name of `text`, interned if new, its text copied into `arena`.
     fn intern(&self, arena: &mut Arena, text: &str, hash: u64) -> Name {
         let mut shard = self.shard(hash).write().unwrap_or_else(|p| p.into_inner());
         match shard.entry(hash, |n| n.as_str() == text, |n| Interner::hash(n.as_str())) {
@@ -116,7 +116,33 @@ impl Arena {
         head_prefix.copy_from_slice(&(text.len() as u64).to_le_bytes()[..prefix]);
         head.copy_from_slice(text.as_bytes());
         self.free = rest;
-        Text::new(std::str::from_utf8(head).expect("copied from a str"))
+        // SAFETY: the bytes of a `str`, copied whole.
+        Text::new(unsafe { std::str::from_utf8_unchecked(head) })
+    }
+}
+
+/// Interns many texts (a store's names) on one of several threads: its own arena, so that the
+/// threads share only the tables' shard locks, and one table probe a text where [`Name::new`]
+/// takes two for a text not seen yet. Each thread's last chunk keeps its unused tail.
+pub struct Interning {
+    arena: Arena,
+}
+
+impl Interning {
+    pub fn new() -> Interning {
+        Interning { arena: Arena { free: &mut [] } }
+    }
+
+    /// Appends the name of each text to `out`.
+    pub fn intern_many<'t>(&mut self, texts: impl IntoIterator<Item = &'t str>, out: &mut Vec<Name>) {
+        let interner = &*INTERNER;
+        out.extend(texts.into_iter().map(|text| interner.intern(&mut self.arena, text, Interner::hash(text))));
+    }
+}
+
+impl Default for Interning {
+    fn default() -> Self {
+        Interning::new()
     }
 }
 
@@ -134,19 +160,10 @@ impl Name {
         interner.intern(&mut arena, text, hash)
     }
 
-    /// Interns many texts (a store's names), appending their names to `out`: the lock taken once,
-    /// one table probe a text where [`Name::new`] takes two for a text not seen yet.
-    pub fn new_many<'t>(texts: impl IntoIterator<Item = &'t str>, out: &mut Vec<Name>) {
-        let interner = &*INTERNER;
-        let mut arena = interner.arena.lock().unwrap_or_else(|p| p.into_inner());
-        out.extend(texts.into_iter().map(|text| interner.intern(&mut arena, text, Interner::hash(text))));
-    }
-
     /// Makes room for `additional` names about to be interned (a store being loaded), so that the
     /// tables do not rehash, reading every text again, as they grow.
     pub fn reserve(additional: usize) {
         let interner = &*INTERNER;
-        let _arena = interner.arena.lock().unwrap_or_else(|p| p.into_inner());
         // Hashes spread names evenly over the shards; a little more than an even share each.
         let each = additional / SHARDS + additional / SHARDS / 8;
         for shard in &interner.ids {
@@ -399,12 +416,44 @@ mod tests {
     fn interning_many_at_once_agrees_with_one_at_a_time() {
         let known = Name::new("new_many_known");
         let mut out = vec![known];
-        Name::new_many(["new_many_a", "new_many_known", "new_many_b", "new_many_a"], &mut out);
+        Interning::new().intern_many(["new_many_a", "new_many_known", "new_many_b", "new_many_a"], &mut out);
         assert_eq!(out.len(), 5, "appended, one name a text");
         assert_eq!(out[2], known);
         assert_eq!(out[1], out[4], "the same text twice in a batch is one name");
         assert_ne!(out[1], out[3]);
         assert_eq!(Name::new("new_many_b"), out[3]);
         assert_eq!(out[1].as_str(), "new_many_a");
+    }
+
+    #[test]
+    fn threads_interning_the_same_texts_at_once_agree_on_every_name() {
+        let texts: Vec<String> = (0..4000).map(|i| format!("interning_race_{i}")).collect();
+        let barrier = std::sync::Barrier::new(4);
+        let runs: Vec<Vec<Name>> = std::thread::scope(|s| {
+            let runs: Vec<_> = (0..4)
+                .map(|t| {
+                    let (texts, barrier) = (&texts, &barrier);
+                    s.spawn(move || {
+                        // Each thread in another order, all starting together.
+                        let mut order: Vec<usize> = (0..texts.len()).collect();
+                        order.rotate_left(t * 1000);
+                        barrier.wait();
+                        let mut out = Vec::new();
+                        Interning::new().intern_many(order.iter().map(|&i| texts[i].as_str()), &mut out);
+                        let mut names = vec![out[0]; texts.len()];
+                        order.iter().zip(out).for_each(|(&i, name)| names[i] = name);
+                        names
+                    })
+                })
+                .collect();
+            runs.into_iter().map(|r| r.join().expect("no panic")).collect()
+        });
+        assert!(runs.iter().all(|run| *run == runs[0]), "one name a text, whichever thread came first");
+        for (text, name) in texts.iter().zip(&runs[0]) {
+            assert_eq!(name.as_str(), text);
+            assert_eq!(Name::lookup(text), Some(*name));
+        }
+        let distinct: std::collections::HashSet<Name> = runs[0].iter().copied().collect();
+        assert_eq!(distinct.len(), texts.len());
     }
 }

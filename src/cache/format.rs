@@ -42,7 +42,7 @@ use serde::{Deserialize, Serialize, Serializer};
 
 use crate::index::{name_block, FileEntry, Packed, Small, Symbols, SymbolsBuilder, NAME_SETS};
 use crate::lang::Lang;
-use crate::symbol::{Name, Pos, Role, Span, Symbol, SymbolKind};
+use crate::symbol::{Interning, Name, Pos, Role, Span, Symbol, SymbolKind};
 
 pub(super) const MAGIC: [u8; 8] = *b"SYMDEXIX";
 /// Bump when the layout of the body changes.
@@ -327,7 +327,7 @@ fn parse<R: Read>(
     let head: Head<'_> = exact(body.record(&mut head_buf)?)?;
     let langs: Vec<Option<Lang>> = head.langs.iter().map(|n| Lang::ALL.into_iter().find(|l| l.name() == *n)).collect();
     let decode = visit.start(&meta, head.files.min(body.left / MIN_FILE_RECORD) as usize);
-    let names = read_names(body, head.names, decode)?;
+    let names = read_names(body, head.names, decode, workers)?;
     if decode {
         visit.names(&names);
     }
@@ -351,32 +351,111 @@ const MAX_WORKERS: usize = 4;
 /// Records handed to a worker at a time: about this many bytes of them.
 const BATCH: usize = 256 * 1024;
 
-/// The name table, interned when `decode`, each name with its length in bytes. (On one thread:
-/// interning from several contends on the interner and costs about as much time and twice the
-/// work.)
-fn read_names<R: Read>(body: &mut Body<R>, count: u64, decode: bool) -> Result<Vec<(Name, u32)>, ReadError> {
+/// Names read and checked, for a worker to intern.
+#[derive(Default)]
+struct NameBatch {
+    text: String,
+    /// Where each name ends in `text`.
+    ends: Vec<usize>,
+}
+
+impl NameBatch {
+    /// Reads `count` names, each checked to be UTF-8.
+    fn read<R: Read>(body: &mut Body<R>, count: u64, bytes: &mut Vec<u8>) -> Result<NameBatch, ReadError> {
+        bytes.clear();
+        let mut ends = Vec::with_capacity(count as usize);
+        for _ in 0..count {
+            body.append_record(bytes)?;
+            ends.push(bytes.len());
+        }
+        // One check for the batch: valid as a whole, and no name ends inside a character.
+        let not_utf8 = || bad("a name is not UTF-8");
+        let text = String::from_utf8(std::mem::take(bytes)).map_err(|_| not_utf8())?;
+        if !ends.iter().all(|&end| text.is_char_boundary(end)) {
+            return Err(not_utf8().into());
+        }
+        Ok(NameBatch { text, ends })
+    }
+
+    fn texts(&self) -> impl Iterator<Item = &str> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts.zip(&self.ends).map(|(start, &end)| &self.text[start..end])
+    }
+}
+
+/// Names interned a batch at a time.
+const NAME_BATCH: u64 = 8192;
+
+/// The name table, interned when `decode` (by `workers` threads, each with its own arena, while
+/// this one reads on; or by this one when 0), each name with its length in bytes.
+fn read_names<R: Read>(
+    body: &mut Body<R>,
+    count: u64,
+    decode: bool,
+    workers: usize,
+) -> Result<Vec<(Name, u32)>, ReadError> {
     // Each name takes at least a byte of the body.
     let capacity = if decode { count.min(body.left) as usize } else { 0 };
-    let (mut names, mut lens) = (Vec::with_capacity(capacity), Vec::with_capacity(capacity));
     if decode {
-        Name::reserve(names.capacity());
+        Name::reserve(capacity);
     }
-    // Interned in batches: the interner's lock is taken once a batch, and never for long.
-    const BATCH: usize = 4096;
-    let (mut buf, mut texts, mut ends) = (Vec::new(), String::new(), Vec::with_capacity(BATCH));
-    for read in 0..count {
-        let text = std::str::from_utf8(body.record(&mut buf)?).map_err(|_| bad("a name is not UTF-8"))?;
+    let mut lens = Vec::with_capacity(capacity);
+    let mut bytes = Vec::new();
+    let mut batches = (0..count.div_ceil(NAME_BATCH)).map(|b| NAME_BATCH.min(count - b * NAME_BATCH));
+    let mut read = |body: &mut Body<R>, bytes: &mut Vec<u8>, size| -> Result<NameBatch, ReadError> {
+        let batch = NameBatch::read(body, size, bytes)?;
         if decode {
-            texts.push_str(text);
-            ends.push(texts.len());
-            lens.push(u32::try_from(text.len()).map_err(|_| bad("a name of 4 GB"))?);
-            if ends.len() == BATCH || read + 1 == count {
-                let starts = std::iter::once(0).chain(ends.iter().copied());
-                Name::new_many(starts.zip(&ends).map(|(start, &end)| &texts[start..end]), &mut names);
-                texts.clear();
-                ends.clear();
+            let mut start = 0;
+            for &end in &batch.ends {
+                lens.push(u32::try_from(end - start).map_err(|_| bad("a name of 4 GB"))?);
+                start = end;
             }
         }
+        Ok(batch)
+    };
+    let mut names = Vec::with_capacity(capacity);
+    if !decode || workers == 0 {
+        let mut interning = Interning::new();
+        for size in batches {
+            let batch = read(body, &mut bytes, size)?;
+            if decode {
+                interning.intern_many(batch.texts(), &mut names);
+            }
+            bytes = batch.text.into_bytes();
+        }
+    } else {
+        // In batches numbered as read, put back in that order.
+        let mut parts: Vec<Vec<Name>> = Vec::new();
+        let read_all = fan_out(
+            workers,
+            Interning::new,
+            |interning, (number, batch): (usize, NameBatch)| {
+                let mut names = Vec::with_capacity(batch.ends.len());
+                interning.intern_many(batch.texts(), &mut names);
+                (number, names)
+            },
+            |(number, names)| {
+                if parts.len() <= number {
+                    parts.resize_with(number + 1, Vec::new);
+                }
+                parts[number] = names;
+                true
+            },
+            |send| {
+                for (number, size) in batches.by_ref().enumerate() {
+                    if !send((number, read(body, &mut bytes, size)?)) {
+                        break;
+                    }
+                }
+                Ok::<(), ReadError>(())
+            },
+        );
+        read_all?;
+        parts.into_iter().for_each(|part| names.extend(part));
+    }
+    if decode && names.len() as u64 != count {
+        // Only a worker gone could lose a batch.
+        return Err(bad("names lost while interning").into());
     }
     Ok(names.into_iter().zip(lens).collect())
 }
@@ -486,8 +565,8 @@ impl Batch {
 }
 
 /// The files: this thread reads records (and so hashes them) and hands them to `visit` once
-/// decoded; `workers` threads decode them, a batch at a time (at most `2 × workers + 1` batches
-/// of raw records exist at once), or this thread does, one at a time, when `workers` is 0.
+/// decoded; `workers` threads decode them, a batch at a time (see [`fan_out`]), or this thread
+/// does, one at a time, when `workers` is 0.
 fn read_files<R: Read>(
     body: &mut Body<R>,
     count: u64,
@@ -504,52 +583,86 @@ fn read_files<R: Read>(
         }
         return Ok(());
     }
+    let mut failed = None;
+    let read_all = fan_out(
+        workers,
+        || (),
+        |(), batch: Batch| {
+            batch.records().filter_map(|r| decoder.unclaimed(r).transpose()).collect::<Result<Vec<_>, _>>()
+        },
+        |files| match files {
+            Ok(files) => {
+                files.into_iter().for_each(|f| visit.file(f));
+                true
+            }
+            Err(e) => {
+                failed = Some(e);
+                false
+            }
+        },
+        |send| {
+            let mut batch = Batch::default();
+            for read in 1..=count {
+                body.append_record(&mut batch.bytes)?;
+                batch.ends.push(batch.bytes.len());
+                if (batch.bytes.len() >= BATCH || read == count) && !send(std::mem::take(&mut batch)) {
+                    break;
+                }
+            }
+            Ok::<(), ReadError>(())
+        },
+    );
+    read_all?;
+    failed.map_or(Ok(()), |e| Err(e.into()))
+}
+
+/// Runs `work` on `workers` threads, each with its own `state()`, over the jobs `produce` sends
+/// (at most `workers` of them waiting, so that what is read ahead stays bounded); hands each
+/// result to `deliver` on this thread, between two sends or at the end. Sending returns false
+/// once `deliver` returned false (stop) or the workers are gone: `produce` should then stop.
+fn fan_out<J: Send, O: Send, S, T>(
+    workers: usize,
+    state: impl Fn() -> S + Sync,
+    work: impl Fn(&mut S, J) -> O + Sync,
+    mut deliver: impl FnMut(O) -> bool,
+    produce: impl FnOnce(&mut dyn FnMut(J) -> bool) -> T,
+) -> T {
     std::thread::scope(|s| {
-        let (jobs, queue) = mpsc::sync_channel::<Batch>(workers);
+        let (jobs, queue) = mpsc::sync_channel::<J>(workers);
         // Owned by the workers only: were they all gone, sending would fail rather than block.
         let queue = Arc::new(Mutex::new(queue));
-        let (done_tx, done) = mpsc::channel::<Result<Vec<StoredFile>, FormatError>>();
+        let (done_tx, done) = mpsc::channel::<O>();
         for _ in 0..workers {
-            let (queue, done_tx) = (queue.clone(), done_tx.clone());
-            s.spawn(move || loop {
-                let Ok(batch) = queue.lock().unwrap_or_else(PoisonError::into_inner).recv() else { break };
-                let files = batch.records().filter_map(|r| decoder.unclaimed(r).transpose()).collect();
-                if done_tx.send(files).is_err() {
-                    break;
+            let (queue, done_tx, state, work) = (queue.clone(), done_tx.clone(), &state, &work);
+            s.spawn(move || {
+                let mut state = state();
+                loop {
+                    // (A `while let` would hold the lock through the work.)
+                    let Ok(job) = queue.lock().unwrap_or_else(PoisonError::into_inner).recv() else { break };
+                    if done_tx.send(work(&mut state, job)).is_err() {
+                        break;
+                    }
                 }
             });
         }
         drop((queue, done_tx));
-        let mut failed = None;
-        let mut deliver = |files: Result<Vec<StoredFile>, FormatError>, failed: &mut Option<ReadError>| match files {
-            Ok(files) => files.into_iter().for_each(|f| visit.file(f)),
-            Err(e) => {
-                failed.get_or_insert(e.into());
+        let mut going = true;
+        let produced = produce(&mut |job| {
+            going = going && jobs.send(job).is_ok();
+            while going {
+                let Ok(out) = done.try_recv() else { break };
+                going = deliver(out);
             }
-        };
-        let mut batch = Batch::default();
-        let mut read = 0;
-        while read < count && failed.is_none() {
-            if let Err(e) = body.append_record(&mut batch.bytes) {
-                failed = Some(e);
-                break;
-            }
-            batch.ends.push(batch.bytes.len());
-            read += 1;
-            if batch.bytes.len() >= BATCH || read == count {
-                if jobs.send(std::mem::take(&mut batch)).is_err() {
-                    break;
-                }
-                while let Ok(files) = done.try_recv() {
-                    deliver(files, &mut failed);
-                }
-            }
-        }
+            going
+        });
+        // The workers finish what was sent, then find the queue closed.
         drop(jobs);
-        for files in done {
-            deliver(files, &mut failed);
+        for out in done {
+            if going {
+                going = deliver(out);
+            }
         }
-        failed.map_or(Ok(()), Err)
+        produced
     })
 }
 
@@ -751,8 +864,13 @@ fn decode_records<T, const N: usize>(
     if blob.len() != count as usize * N {
         return Err(bad());
     }
-    let records = blob.chunks_exact(N).map(|r| from_bytes(r.try_into().expect("N bytes"), names, count as usize));
-    Ok(symbols(records.collect::<Option<Box<[T]>>>().ok_or_else(bad)?))
+    // Into a vector of the exact size: collecting `Option`s would grow one from nothing (it
+    // cannot know how many), reallocating as it goes (a quarter of a warm start's decoding).
+    let mut records = Vec::with_capacity(count as usize);
+    for record in blob.chunks_exact(N) {
+        records.push(from_bytes(record.try_into().expect("N bytes"), names, count as usize).ok_or_else(bad)?);
+    }
+    Ok(symbols(records.into_boxed_slice()))
 }
 
 /// Decodes a file's symbols. Each is 16 LEB128 numbers, most of them one byte: positions are

@@ -528,6 +528,9 @@ fn garbage_with_a_right_checksum_loads_as_empty() {
                 .concat(),
         ),
         ("a symbol count far beyond the bytes", [&meta[..], &head(0, 1), &huge_count].concat()),
+        // Two names that split one character ("é"): their bytes together are UTF-8, neither is.
+        ("a name ending inside a character", [&meta[..], &head(2, 0), &record(&[0xc3]), &record(&[0xa9])].concat()),
+        ("a name that is not UTF-8", [&meta[..], &head(1, 0), &record(&[b'a', 0xff])].concat()),
         ("the good body twice", [body, body].concat()),
         ("the good body cut short", body[..body.len() - 5].to_vec()),
     ];
@@ -615,12 +618,12 @@ fn each_file_is_handed_over_once() {
 #[test]
 fn decoding_on_threads_reads_the_same_as_on_one() {
     use crate::symbol::{Name, Pos, Role, Span, Symbol, SymbolKind, NO_PARENT};
-    // Enough symbols for many batches of records.
+    // Enough symbols for many batches of records, and names for several batches of names.
     let entries: Vec<FileEntry> = (0..32u32)
         .map(|f| {
             let symbols: Vec<Symbol> = (0..1200u32)
                 .map(|i| {
-                    let name = Name::new(&format!("name_{}", (f * 7 + i) % 3000));
+                    let name = Name::new(&format!("name_{}", (f * 1187 + i) % 30_000));
                     let len = name.as_str().len() as u32;
                     let at = |line, col| Pos { line, col, col16: col };
                     Symbol {

@@ -88,12 +88,11 @@ impl FileEntry {
     ) -> (FileEntry, Vec<Name>) {
         // The definitions as (name, index) integers, sorted: in name order, and within a name in
         // document order, as a stable sort by name would give.
-        let mut keys: Vec<u64> = (0..symbols.len() as u32)
-            .filter_map(|i| match symbols.name_role(i as usize) {
-                Some((name, Role::Definition)) => Some((name.index() as u64) << 32 | u64::from(i)),
-                _ => None,
-            })
-            .collect();
+        let mut keys: Vec<u64> = Vec::with_capacity(symbols.len());
+        keys.extend((0..symbols.len() as u32).filter_map(|i| match symbols.name_role(i as usize) {
+            Some((name, Role::Definition)) => Some((name.index() as u64) << 32 | u64::from(i)),
+            _ => None,
+        }));
         keys.sort_unstable();
         let mut names: Vec<Name> = Vec::with_capacity(keys.len());
         for &key in &keys {
