@@ -184,12 +184,6 @@ impl Name {
         self.0.get() as usize - 1
     }
 
-    /// The name numbered `index` by [`Name::index`] (a number it gave, kept as an integer to sort
-    /// by).
-    pub(crate) fn from_index(index: usize) -> Name {
-        Name(NonZeroU32::new(u32::try_from(index + 1).expect("a name's number")).expect("index + 1"))
-    }
-
     pub fn as_str(self) -> &'static str {
         // Interned before this name existed, and never removed.
         INTERNER.texts[self.index()].get()

@@ -15,7 +15,7 @@ mod rank;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use dashmap::mapref::entry::Entry;
 use dashmap::DashMap;
@@ -65,8 +65,9 @@ pub struct FileEntry {
     pub origin: Origin,
     pub stamp: Stamp,
     /// Indexes of the file's definitions sorted by name, for files with many symbols (empty
-    /// otherwise: a scan is as fast).
-    by_name: Box<[u32]>,
+    /// otherwise: a scan is as fast). Built on first use: a warm start loads thousands of files
+    /// no query reads, and sorting each one's definitions was a sixth of its decoding threads' time.
+    by_name: OnceLock<Box<[u32]>>,
 }
 
 /// Files with at least this many symbols get a sorted name index ([`FileEntry::definitions_named`]).
@@ -74,47 +75,39 @@ const SORTED_FROM: usize = 48;
 
 impl FileEntry {
     pub fn new(id: FileId, path: Arc<Path>, lang: Lang, symbols: Symbols, origin: Origin, stamp: Stamp) -> FileEntry {
-        FileEntry::with_names(id, path, lang, symbols, origin, stamp).0
+        FileEntry { id, vendored: is_vendored(&path), path, lang, symbols, origin, stamp, by_name: OnceLock::new() }
     }
 
-    /// [`FileEntry::new`], with the names the file defines, sorted, each once.
-    fn with_names(
-        id: FileId,
-        path: Arc<Path>,
-        lang: Lang,
-        symbols: Symbols,
-        origin: Origin,
-        stamp: Stamp,
-    ) -> (FileEntry, Vec<Name>) {
-        // The definitions as (name, index) integers, sorted: in name order, and within a name in
-        // document order, as a stable sort by name would give.
-        let mut keys: Vec<u64> = Vec::with_capacity(symbols.len());
-        keys.extend((0..symbols.len() as u32).filter_map(|i| match symbols.name_role(i as usize) {
-            Some((name, Role::Definition)) => Some((name.index() as u64) << 32 | u64::from(i)),
-            _ => None,
-        }));
-        keys.sort_unstable();
-        let mut names: Vec<Name> = Vec::with_capacity(keys.len());
-        for &key in &keys {
-            let name = Name::from_index((key >> 32) as usize);
-            if names.last() != Some(&name) {
-                names.push(name);
+    /// Indexes of the definitions sorted by name, then in document order (empty for a file with
+    /// few symbols), built on first use.
+    fn by_name(&self) -> &[u32] {
+        self.by_name.get_or_init(|| {
+            if self.symbols.len() < SORTED_FROM {
+                return Box::default();
             }
-        }
-        let by_name =
-            if symbols.len() >= SORTED_FROM { keys.iter().map(|&k| k as u32).collect() } else { Box::default() };
-        let entry = FileEntry { id, vendored: is_vendored(&path), path, lang, symbols, origin, stamp, by_name };
-        (entry, names)
+            // As (name, index) integers: one sort gives name order, and within a name document
+            // order, as a stable sort by name would.
+            let mut keys: Vec<u64> = Vec::with_capacity(self.symbols.len());
+            keys.extend(self.definitions().map(|(i, name)| (name.index() as u64) << 32 | i as u64));
+            keys.sort_unstable();
+            keys.into_iter().map(|k| k as u32).collect()
+        })
+    }
+
+    /// The file's definitions: (index, name), in document order.
+    fn definitions(&self) -> impl Iterator<Item = (usize, Name)> + '_ {
+        self.symbols.names().enumerate().filter(|(_, s)| s.1 == Role::Definition).map(|(i, s)| (i, s.0))
     }
 
     /// The names the file defines, sorted, each once.
     fn defined_names(&self) -> Vec<Name> {
-        let mut names: Vec<Name> = if self.by_name.is_empty() {
-            let mut names: Vec<Name> = self.symbols.names().filter(|s| s.1 == Role::Definition).map(|s| s.0).collect();
-            names.sort_unstable();
-            names
-        } else {
-            self.by_name.iter().filter_map(|&i| self.symbols.name_role(i as usize).map(|(n, _)| n)).collect()
+        let mut names: Vec<Name> = match self.by_name.get().filter(|sorted| !sorted.is_empty()) {
+            Some(sorted) => sorted.iter().filter_map(|&i| self.symbols.name_role(i as usize).map(|(n, _)| n)).collect(),
+            None => {
+                let mut names: Vec<Name> = self.definitions().map(|(_, name)| name).collect();
+                names.sort_unstable();
+                names
+            }
         };
         names.dedup();
         names
@@ -122,21 +115,14 @@ impl FileEntry {
 
     /// Indexes of the file's definitions of `name`, in document order.
     pub fn definitions_named(&self, name: Name) -> Vec<usize> {
-        if self.by_name.is_empty() {
-            return self
-                .symbols
-                .names()
-                .enumerate()
-                .filter(|(_, s)| *s == (name, Role::Definition))
-                .map(|(i, _)| i)
-                .collect();
+        let by_name = self.by_name();
+        if by_name.is_empty() {
+            return self.definitions().filter(|&(_, n)| n == name).map(|(i, _)| i).collect();
         }
         let name_at = |i: u32| self.symbols.name_role(i as usize).map(|(n, _)| n);
-        let start = self.by_name.partition_point(|&i| name_at(i) < Some(name));
-        let end = start + self.by_name[start..].partition_point(|&i| name_at(i) == Some(name));
-        let mut found: Vec<usize> = self.by_name[start..end].iter().map(|&i| i as usize).collect();
-        found.sort_unstable();
-        found
+        let start = by_name.partition_point(|&i| name_at(i) < Some(name));
+        let end = start + by_name[start..].partition_point(|&i| name_at(i) == Some(name));
+        by_name[start..end].iter().map(|&i| i as usize).collect()
     }
 }
 
@@ -199,19 +185,18 @@ impl Index {
     pub fn upsert(&self, update: FileUpdate) -> bool {
         let path: Arc<Path> = Arc::from(update.path.as_path());
         let id = *self.ids.entry(path.clone()).or_insert_with(|| self.next_id.fetch_add(1, Ordering::Relaxed));
-        let (entry, names) = FileEntry::with_names(id, path, update.lang, update.symbols, update.origin, update.stamp);
-        let entry = Arc::new(entry);
+        let entry = Arc::new(FileEntry::new(id, path, update.lang, update.symbols, update.origin, update.stamp));
         match self.files.entry(id) {
             Entry::Occupied(mut slot) => {
                 if slot.get().origin == Origin::Editor && entry.origin == Origin::Disk {
                     return false;
                 }
                 let old = slot.insert(entry.clone());
-                self.reindex_names(id, Some(&old), Some((&entry, names)));
+                self.reindex_names(id, Some(&old), Some(&entry));
             }
             Entry::Vacant(slot) => {
                 slot.insert(entry.clone());
-                self.reindex_names(id, None, Some((&entry, names)));
+                self.reindex_names(id, None, Some(&entry));
             }
         }
         true
@@ -380,20 +365,30 @@ impl Index {
         table.candidates(query, shape, part, visit);
     }
 
-    /// Updates the name indexes for file `id` going from `old` to `new` (with the names it
-    /// defines, sorted, each once).
-    fn reindex_names(&self, id: FileId, old: Option<&FileEntry>, new: Option<(&FileEntry, Vec<Name>)>) {
-        let before = old.map(FileEntry::defined_names).unwrap_or_default();
-        let (new, after) = new.map_or((None, Vec::new()), |(entry, names)| (Some(entry), names));
+    /// Updates the name indexes for file `id` going from `old` to `new`.
+    fn reindex_names(&self, id: FileId, old: Option<&FileEntry>, new: Option<&FileEntry>) {
         let mut first_seen = Vec::new();
-        {
-            let mut definitions = self.definitions.write().unwrap_or_else(|p| p.into_inner());
-            for name in before.iter().filter(|n| after.binary_search(n).is_err()) {
-                definitions.remove(*name, id);
+        let mut add = |definitions: &mut defs::Definitions, name: Name| {
+            if definitions.add(name, id) {
+                first_seen.push(name);
             }
-            for name in after.iter().filter(|n| before.binary_search(n).is_err()) {
-                if definitions.add(*name, id) {
-                    first_seen.push(*name);
+        };
+        match old {
+            // A new file: its definitions as they come (adding a name twice changes nothing), with
+            // no sorting (most of a warm start's files).
+            None => {
+                let mut definitions = self.definitions.write().unwrap_or_else(|p| p.into_inner());
+                new.into_iter().flat_map(FileEntry::definitions).for_each(|(_, name)| add(&mut definitions, name));
+            }
+            Some(old) => {
+                let before = old.defined_names();
+                let after = new.map(FileEntry::defined_names).unwrap_or_default();
+                let mut definitions = self.definitions.write().unwrap_or_else(|p| p.into_inner());
+                for name in before.iter().filter(|n| after.binary_search(n).is_err()) {
+                    definitions.remove(*name, id);
+                }
+                for name in after.iter().filter(|n| before.binary_search(n).is_err()) {
+                    add(&mut definitions, *name);
                 }
             }
         }
