@@ -246,11 +246,15 @@ pub(super) fn workers(len: u64) -> usize {
 
 /// Reads a store of `len` bytes from `input`, handing each file to `visit` as soon as it is
 /// decoded (by `workers` threads, or by this one when 0), after `claim` (on the decoding thread)
-/// had the chance to take it. The checksum is checked first, in a pass of its own, so that nothing
-/// is decoded from a damaged store; a store that is not, but does not decode, returns an error
-/// (`claim` may have taken files decoded before the fault, each checked record by record).
+/// had the chance to take it. Nothing is handed to `visit` or `claim` before the body matched its
+/// checksum: with `again` (the same store once more, read from its start), the checksum is
+/// checked on a thread of its own while the names are read and interned (a damaged store leaves
+/// at most some names interned, never anything in the index); without, in a pass of its own
+/// first. A store that matches its checksum but does not decode returns an error (`claim` may
+/// have taken files decoded before the fault, each checked record by record).
 pub(super) fn read(
     mut input: impl Read + Seek,
+    again: Option<impl Read + Send>,
     len: u64,
     workers: usize,
     visit: &mut impl Visit,
@@ -263,7 +267,33 @@ pub(super) fn read(
     if got != want {
         return Err(FormatError::Truncated { got, want }.into());
     }
-    let mut hashing = Hashing::new(input.by_ref().take(want));
+    let Some(again) = again else {
+        input.seek(SeekFrom::Start(0))?;
+        verify(input.by_ref(), checksum, want)?;
+        input.seek(SeekFrom::Start(HEADER_LEN as u64))?;
+        let mut body = Body { input: BufReader::with_capacity(BUFFER, input.take(want)), left: want };
+        return parse(&mut body, workers, visit, claim, &mut || Ok(()));
+    };
+    std::thread::scope(|s| {
+        let mut checking = Some(s.spawn(move || verify(again, checksum, want)));
+        let mut verified = || match checking.take() {
+            Some(thread) => {
+                thread.join().unwrap_or_else(|_| Err(io::Error::other("the checksum thread failed").into()))
+            }
+            None => Ok(()),
+        };
+        let mut body = Body { input: BufReader::with_capacity(BUFFER, input.take(want)), left: want };
+        let parsed = parse(&mut body, workers, visit, claim, &mut verified);
+        // A damaged store is reported as such, whatever reading its body made of it.
+        verified()?;
+        parsed
+    })
+}
+
+/// Checks that the body of `store` (read from its start) is `want` bytes with `checksum`.
+fn verify(mut store: impl Read, checksum: u128, want: u64) -> Result<(), ReadError> {
+    io::copy(&mut store.by_ref().take(HEADER_LEN as u64), &mut io::sink())?;
+    let mut hashing = Hashing::new(store.take(want));
     let got = io::copy(&mut hashing, &mut io::sink())?;
     if got != want {
         // The file shrank while it was read.
@@ -272,9 +302,7 @@ pub(super) fn read(
     if hashing.hasher.digest128() != checksum {
         return Err(FormatError::Checksum.into());
     }
-    input.seek(SeekFrom::Start(HEADER_LEN as u64))?;
-    let mut body = Body { input: BufReader::with_capacity(BUFFER, input.take(want)), left: want };
-    parse(&mut body, workers, visit, claim)
+    Ok(())
 }
 
 /// Offered each file as it is decoded, on the decoding thread: returns it if not taken.
@@ -316,11 +344,13 @@ fn check_header(bytes: &[u8]) -> Result<(u128, u64), FormatError> {
 }
 
 /// The body after the header, in order.
+/// `verified` waits for the checksum: called before anything is handed over.
 fn parse<R: Read>(
     body: &mut Body<R>,
     workers: usize,
     visit: &mut impl Visit,
     claim: &Claim<'_>,
+    verified: &mut dyn FnMut() -> Result<(), ReadError>,
 ) -> Result<Meta, ReadError> {
     let (mut buf, mut head_buf) = (Vec::new(), Vec::new());
     let meta: Meta = exact(body.record(&mut buf)?)?;
@@ -328,15 +358,14 @@ fn parse<R: Read>(
     let langs: Vec<Option<Lang>> = head.langs.iter().map(|n| Lang::ALL.into_iter().find(|l| l.name() == *n)).collect();
     let decode = visit.start(&meta, head.files.min(body.left / MIN_FILE_RECORD) as usize);
     let names = read_names(body, head.names, decode, workers)?;
-    if decode {
-        visit.names(&names);
-    }
     if head.defined > head.names {
         return Err(bad("more names defined than there are").into());
     }
     let defined = head.defined as usize;
     let sets = read_name_sets(body, defined, decode)?;
+    verified()?;
     if decode {
+        visit.names(&names);
         visit.name_table(names[..defined].iter().map(|(name, _)| *name).collect(), sets);
     }
     read_files(body, head.files, &Decoder { langs: &langs, names: &names, decode, claim }, workers, visit)?;

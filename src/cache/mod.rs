@@ -238,7 +238,12 @@ impl Cache {
                 Err(file) => file,
             }
         };
-        let read = format::read(file, len, format::workers(len), &mut loading, &claim);
+        // The checksum is read by positional reads, which leave the parsing's offset alone.
+        #[cfg(unix)]
+        let again = Some(ReadAt { file: &file, at: 0 });
+        #[cfg(not(unix))]
+        let again: Option<&[u8]> = None;
+        let read = format::read(&file, again, len, format::workers(len), &mut loading, &claim);
         let (claimed, preloaded) = (claimed.into_inner(), loading.preloaded);
         warm.preloaded = preloaded;
         *warm.hits.get_mut() += claimed;
@@ -446,6 +451,22 @@ fn hand_over(
     } else {
         // The same path stored twice: the first went over.
         Err(None)
+    }
+}
+
+/// A file read from an offset on by positional reads.
+#[cfg(unix)]
+struct ReadAt<'a> {
+    file: &'a fs::File,
+    at: u64,
+}
+
+#[cfg(unix)]
+impl std::io::Read for ReadAt<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let read = std::os::unix::fs::FileExt::read_at(self.file, buf, self.at)?;
+        self.at += read as u64;
+        Ok(read)
     }
 }
 

@@ -121,7 +121,9 @@ fn decode_claiming(
     claim: &format::Claim<'_>,
 ) -> Result<(format::Meta, Vec<ReadFile>), format::ReadError> {
     let mut files = Collect::default();
-    let meta = format::read(std::io::Cursor::new(bytes), bytes.len() as u64, workers, &mut files, claim)?;
+    // The checksum on a thread of its own when decoding on threads, first when not: both ways.
+    let again = (workers > 0).then(|| std::io::Cursor::new(bytes));
+    let meta = format::read(std::io::Cursor::new(bytes), again, bytes.len() as u64, workers, &mut files, claim)?;
     files.0.sort_by(|a, b| a.relative.cmp(&b.relative));
     Ok((meta, files.0))
 }
@@ -685,4 +687,22 @@ fn decoding_on_threads_reads_the_same_as_on_one() {
         assert!(decode_on(&sealed(&bad), workers).is_err(), "{workers}");
         assert!(decode_on(&sealed(&body[..body.len() - 1]), workers).is_err(), "{workers}");
     }
+    // Damage the header does not vouch for, in the names or the files: the checksum, checked
+    // beside the reading on threads, fails the store before any file is offered or visited.
+    let offered = AtomicUsize::new(0);
+    let count = |f: format::StoredFile| {
+        offered.fetch_add(1, Ordering::Relaxed);
+        Some(f)
+    };
+    for at in [format::HEADER_LEN + 200, bytes.len() - 1000] {
+        let mut damaged = bytes.clone();
+        damaged[at] ^= 0x01;
+        for workers in [0, 3] {
+            match decode_claiming(&damaged, workers, &count) {
+                Err(format::ReadError::Format(format::FormatError::Checksum)) => {}
+                other => panic!("damage at {at}, {workers} workers: {:?}", other.map(|(_, files)| files.len())),
+            }
+        }
+    }
+    assert_eq!(offered.into_inner(), 0);
 }
