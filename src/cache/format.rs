@@ -40,7 +40,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use serde::{Deserialize, Serialize, Serializer};
 
-use crate::index::{name_block, FileEntry, Packed, Small, Symbols, SymbolsBuilder, NAME_SETS};
+use crate::index::{name_block, FileEntry, Packed, Small, StoredNames, Symbols, SymbolsBuilder, NAME_SETS};
 use crate::lang::Lang;
 use crate::symbol::{Interning, Name, Pos, Role, Span, Symbol, SymbolKind};
 
@@ -125,9 +125,9 @@ pub(super) trait Visit {
     /// The names the files' symbols use, interned, with their lengths in bytes (only when
     /// decoding).
     fn names(&mut self, _names: &[(Name, u32)]) {}
-    /// The index's name table as the store keeps it: the defined names, in table order, and
-    /// their bit sets (only when decoding).
-    fn name_table(&mut self, _names: Vec<Name>, _sets: Vec<Vec<u64>>) {}
+    /// The index's name table as the store keeps it: the defined names, in table order, their
+    /// texts and their bit sets (only when decoding).
+    fn name_table(&mut self, _stored: StoredNames) {}
     fn file(&mut self, file: StoredFile);
 }
 
@@ -357,16 +357,17 @@ fn parse<R: Read>(
     let head: Head<'_> = exact(body.record(&mut head_buf)?)?;
     let langs: Vec<Option<Lang>> = head.langs.iter().map(|n| Lang::ALL.into_iter().find(|l| l.name() == *n)).collect();
     let decode = visit.start(&meta, head.files.min(body.left / MIN_FILE_RECORD) as usize);
-    let names = read_names(body, head.names, decode, workers)?;
     if head.defined > head.names {
         return Err(bad("more names defined than there are").into());
     }
+    let (names, (text, ends)) = read_names(body, head.names, head.defined, decode, workers)?;
     let defined = head.defined as usize;
     let sets = read_name_sets(body, defined, decode)?;
     verified()?;
     if decode {
         visit.names(&names);
-        visit.name_table(names[..defined].iter().map(|(name, _)| *name).collect(), sets);
+        let names = names[..defined].iter().map(|(name, _)| *name).collect();
+        visit.name_table(StoredNames { names, text, ends, sets });
     }
     read_files(body, head.files, &Decoder { langs: &langs, names: &names, decode, claim }, workers, visit)?;
     if body.left != 0 {
@@ -415,29 +416,44 @@ impl NameBatch {
 /// Names interned a batch at a time.
 const NAME_BATCH: u64 = 8192;
 
+/// The first `defined` names' texts end to end, and where each ends (the name table's, which
+/// then needs not read the interned names again).
+type DefinedTexts = (Vec<u8>, Vec<u32>);
+
 /// The name table, interned when `decode` (by `workers` threads, each with its own arena, while
-/// this one reads on; or by this one when 0), each name with its length in bytes.
+/// this one reads on; or by this one when 0), each name with its length in bytes; with the texts
+/// of the first `defined`.
 fn read_names<R: Read>(
     body: &mut Body<R>,
     count: u64,
+    defined: u64,
     decode: bool,
     workers: usize,
-) -> Result<Vec<(Name, u32)>, ReadError> {
+) -> Result<(Vec<(Name, u32)>, DefinedTexts), ReadError> {
     // Each name takes at least a byte of the body.
     let capacity = if decode { count.min(body.left) as usize } else { 0 };
     if decode {
         Name::reserve(capacity);
     }
     let mut lens = Vec::with_capacity(capacity);
+    let (mut text, mut ends): DefinedTexts = (Vec::new(), Vec::with_capacity(capacity.min(defined as usize)));
     let mut bytes = Vec::new();
     let mut batches = (0..count.div_ceil(NAME_BATCH)).map(|b| NAME_BATCH.min(count - b * NAME_BATCH));
     let mut read = |body: &mut Body<R>, bytes: &mut Vec<u8>, size| -> Result<NameBatch, ReadError> {
         let batch = NameBatch::read(body, size, bytes)?;
         if decode {
-            let mut start = 0;
-            for &end in &batch.ends {
+            // How many of the batch's names are defined ones, whose texts are kept.
+            let kept = defined.saturating_sub(lens.len() as u64).min(size) as usize;
+            let (mut start, base) = (0, text.len());
+            for (k, &end) in batch.ends.iter().enumerate() {
                 lens.push(u32::try_from(end - start).map_err(|_| bad("a name of 4 GB"))?);
+                if k < kept {
+                    ends.push(u32::try_from(base + end).map_err(|_| bad("4 GB of defined names"))?);
+                }
                 start = end;
+            }
+            if let Some(&last) = batch.ends[..kept].last() {
+                text.extend_from_slice(&batch.text.as_bytes()[..last]);
             }
         }
         Ok(batch)
@@ -486,7 +502,7 @@ fn read_names<R: Read>(
         // Only a worker gone could lose a batch.
         return Err(bad("names lost while interning").into());
     }
-    Ok(names.into_iter().zip(lens).collect())
+    Ok((names.into_iter().zip(lens).collect(), (text, ends)))
 }
 
 /// Words of a name bit set block that say which of its sets' words follow.

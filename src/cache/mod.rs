@@ -26,7 +26,7 @@ use std::time::{Duration, Instant, SystemTime};
 use dashmap::DashMap;
 use serde::Serialize;
 
-use crate::index::{FileEntry, Index, NameHint, Origin, Stamp, Symbols};
+use crate::index::{FileEntry, Index, NameHint, Origin, Stamp, StoredNames, Symbols};
 use crate::lang::Lang;
 use crate::scanner::{Candidate, Handing, Handover, IndexedFile, Reuse};
 use crate::symbol::Name;
@@ -381,10 +381,6 @@ impl Cache {
     }
 }
 
-/// The index's name table as a store keeps it: the names in table order and their bit sets (see
-/// [`Index::preload_names`]).
-type StoredTable = (Vec<Name>, Vec<Vec<u64>>);
-
 /// A loaded store, offered to the scanner as [`Reuse`]: an entry's symbols (decoded at load) are
 /// handed over, moved out, only for a file whose stamp proves it unchanged.
 pub struct Warm {
@@ -397,8 +393,8 @@ pub struct Warm {
     stale: AtomicUsize,
     rehashed: AtomicUsize,
     names: NameHint,
-    /// The index's name table as the store kept it (names, bit sets), until [`Warm::prepare`].
-    name_table: Mutex<Option<StoredTable>>,
+    /// The index's name table as the store kept it, until [`Warm::prepare`].
+    name_table: Mutex<Option<StoredNames>>,
     /// Whether the load filled the index's name table already.
     preloaded: bool,
 }
@@ -419,7 +415,7 @@ struct Loading<'a> {
     /// Files in the store (paths this platform cannot name included).
     entries: usize,
     names: NameHint,
-    name_table: Option<StoredTable>,
+    name_table: Option<StoredNames>,
     /// The index whose name table the store's fills, when it is empty.
     index: Option<&'a Index>,
     preloaded: bool,
@@ -480,11 +476,11 @@ impl format::Visit for Loading<'_> {
         self.names = NameHint { count: names.len(), bytes: names.iter().map(|(_, len)| *len as usize).sum() };
     }
 
-    fn name_table(&mut self, names: Vec<Name>, sets: Vec<Vec<u64>>) {
+    fn name_table(&mut self, stored: StoredNames) {
         match self.index {
             // Before the files, some of which may go to the index as they are read.
-            Some(index) => self.preloaded = index.preload_names(names, sets),
-            None => self.name_table = Some((names, sets)),
+            Some(index) => self.preloaded = index.preload_names(stored),
+            None => self.name_table = Some(stored),
         }
     }
 
@@ -525,9 +521,9 @@ impl Warm {
         if self.preloaded {
             return;
         }
-        if let Some((names, sets)) = self.name_table.lock().unwrap_or_else(PoisonError::into_inner).take() {
-            let count = names.len();
-            if index.preload_names(names, sets) {
+        if let Some(stored) = self.name_table.lock().unwrap_or_else(PoisonError::into_inner).take() {
+            let count = stored.names.len();
+            if index.preload_names(stored) {
                 return;
             }
             tracing::debug!("name table not empty: the store's {count} names are added one by one");

@@ -2,7 +2,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use super::*;
-use crate::index::{FileUpdate, Index, Symbols};
+use crate::index::{FileUpdate, Index, StoredNames, Symbols};
 use crate::scanner::{self, CancelToken, NoReuse, ScanConfig, ScanStats};
 
 fn config() -> ScanConfig {
@@ -85,11 +85,15 @@ struct ReadFile {
 }
 
 #[derive(Default)]
-struct Collect(Vec<ReadFile>);
+struct Collect(Vec<ReadFile>, Option<StoredNames>);
 
 impl format::Visit for Collect {
     fn start(&mut self, _: &format::Meta, _: usize) -> bool {
         true
+    }
+
+    fn name_table(&mut self, stored: StoredNames) {
+        self.1 = Some(stored);
     }
 
     fn file(&mut self, f: format::StoredFile) {
@@ -656,6 +660,25 @@ fn decoding_on_threads_reads_the_same_as_on_one() {
     assert!(bytes.len() > 2 * 256 * 1024, "{} bytes: a single batch", bytes.len());
     let (_, alone) = decode_on(&bytes, 0).unwrap();
     let (_, threaded) = decode_on(&bytes, 3).unwrap();
+    // The name table comes with its names' texts, on threads as on one: the names some file
+    // defines (a third of the symbols), end to end, in several batches of names.
+    let defined: std::collections::HashSet<Name> =
+        entries.iter().flat_map(|e| e.symbols.names()).filter(|n| n.1 == Role::Definition).map(|n| n.0).collect();
+    for workers in [0, 3] {
+        let mut collect = Collect::default();
+        let again = (workers > 0).then(|| std::io::Cursor::new(&bytes));
+        format::read(std::io::Cursor::new(&bytes), again, bytes.len() as u64, workers, &mut collect, &Some).unwrap();
+        let table = collect.1.expect("a name table");
+        assert!(table.names.len() > 8192 && table.names.len() < 30_000, "{}", table.names.len());
+        assert_eq!(table.names.iter().copied().collect::<std::collections::HashSet<_>>(), defined);
+        let texts: Vec<u8> = table.names.iter().flat_map(|n| n.as_str().bytes()).collect();
+        assert!(table.text == texts, "{workers} workers: the texts of the names, in order");
+        let mut end = 0;
+        for (name, &stored_end) in table.names.iter().zip(&table.ends) {
+            end += name.as_str().len() as u32;
+            assert_eq!(stored_end, end);
+        }
+    }
     assert_eq!(alone.len(), entries.len());
     for ((a, t), e) in alone.iter().zip(&threaded).zip(&entries) {
         assert_eq!((&a.relative, a.stamp), (&t.relative, t.stamp));

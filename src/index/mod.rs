@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use crate::lang::Lang;
 use crate::symbol::{Name, Role, Symbol};
 
-pub use names::{block as name_block, SETS as NAME_SETS};
+pub use names::{block as name_block, StoredNames, SETS as NAME_SETS};
 pub use packed::{Packed, Small, Symbols, SymbolsBuilder};
 pub use rank::{is_vendored, DefinitionQuery, SearchQuery};
 
@@ -313,22 +313,28 @@ impl Index {
         self.definitions.write().unwrap_or_else(|p| p.into_inner()).reserve(hint.count);
     }
 
-    /// Fills the empty name table with names and their bit sets made ahead (a store's: see
-    /// [`name_block`]), so that the files that follow find their names known and read none of
-    /// them. Returns false, changing nothing, when the table holds names already (another root's,
-    /// an open buffer's) or the sets do not fit: the files then add their names one by one.
-    pub fn preload_names(&self, names: Vec<Name>, sets: Vec<Vec<u64>>) -> bool {
+    /// Fills the empty name table with names, their texts and their bit sets made ahead (a
+    /// store's: see [`name_block`]), so that the files that follow find their names known and read
+    /// none of them. Returns false, changing nothing, when the table holds names already (another
+    /// root's, an open buffer's) or the texts or sets do not fit: the files then add their names
+    /// one by one.
+    pub fn preload_names(&self, stored: StoredNames) -> bool {
         // Both locks, the definitions' first (as no one else holds both): no file can add one of
         // these names in between and put it in the table twice.
         let mut definitions = self.definitions.write().unwrap_or_else(|p| p.into_inner());
         let mut table = self.name_table.write().unwrap_or_else(|p| p.into_inner());
-        let known = names.clone();
-        if !table.load(names, sets) {
+        if !table.can_load(&stored) {
             return false;
         }
-        definitions.reserve(known.len());
-        known.into_iter().for_each(|name| definitions.mark_known(name));
-        true
+        let (known, definitions) = (stored.names.clone(), &mut *definitions);
+        // The two halves at once, on two threads (a warm start waits for them).
+        std::thread::scope(|s| {
+            s.spawn(move || {
+                definitions.reserve(known.len());
+                known.iter().for_each(|&name| definitions.mark_known(name));
+            });
+            table.load(stored)
+        })
     }
 
     /// Gives back the spare capacity the name indexes grew into (up to half of them), keeping a

@@ -424,6 +424,17 @@ impl Read {
     }
 }
 
+/// A name table as a persistent store keeps it: the names in table order, their texts end to end
+/// with where each ends, and their bit sets (`sets[s]` holds set `s`'s words, a word per 64
+/// names; see [`block`]).
+#[derive(Default)]
+pub struct StoredNames {
+    pub names: Vec<Name>,
+    pub text: Vec<u8>,
+    pub ends: Vec<u32>,
+    pub sets: Vec<Vec<u64>>,
+}
+
 impl NameTable {
     pub(super) fn len(&self) -> usize {
         self.names.len()
@@ -480,25 +491,19 @@ impl NameTable {
         self.sets.iter_mut().for_each(|set| set.reserve(hint.count.div_ceil(64)));
     }
 
-    /// Fills an empty table with `names` and their bit sets at once (a store's, see [`block`]:
-    /// `sets[s]` holds set `s`'s words, a word per 64 names). Returns false, changing nothing, when
-    /// the table holds names already or the sets do not fit the names.
-    pub(super) fn load(&mut self, names: Vec<Name>, mut sets: Vec<Vec<u64>>) -> bool {
-        let words = names.len().div_ceil(64);
-        if !self.names.is_empty() || sets.len() != SETS || sets.iter().any(|set| set.len() != words) {
+    /// Fills an empty table at once with a store's names, their texts and their bit sets (see
+    /// [`StoredNames`]). Returns false, changing nothing, when the table holds names already or
+    /// the texts or sets do not fit the names.
+    pub(super) fn load(&mut self, stored: StoredNames) -> bool {
+        if !self.can_load(&stored) {
             return false;
         }
+        let StoredNames { names, mut text, ends, mut sets } = stored;
+        let words = names.len().div_ceil(64);
         // No bit for a name past the last.
         if let Some(last) = names.len().checked_sub(1) {
             let valid = u64::MAX >> (63 - last % 64);
             sets.iter_mut().for_each(|set| set[words - 1] &= valid);
-        }
-        let bytes: usize = names.iter().map(|n| n.as_str().len()).sum();
-        let mut text = Vec::with_capacity(bytes + WINDOW);
-        let mut ends = Vec::with_capacity(names.len());
-        for name in &names {
-            text.extend_from_slice(name.as_str().as_bytes());
-            ends.push(u32::try_from(text.len()).unwrap_or(u32::MAX));
         }
         text.extend_from_slice(&[0; WINDOW]);
         self.counts = sets.iter().map(|set| set.iter().map(|w| w.count_ones()).sum()).collect();
@@ -507,6 +512,18 @@ impl NameTable {
         self.text = text;
         self.ends = ends;
         true
+    }
+
+    /// Whether [`NameTable::load`] would take `stored`.
+    pub(super) fn can_load(&self, stored: &StoredNames) -> bool {
+        let StoredNames { names, text, ends, sets } = stored;
+        let words = names.len().div_ceil(64);
+        self.names.is_empty()
+            && sets.len() == SETS
+            && sets.iter().all(|set| set.len() == words)
+            && ends.len() == names.len()
+            && ends.windows(2).all(|w| w[0] <= w[1])
+            && ends.last().map_or(0, |&end| end as usize) == text.len()
     }
 
     pub(super) fn settle(&mut self) {
@@ -751,6 +768,16 @@ pub(super) mod tests {
         assert_eq!(fit_query.classify(Candidate::padded(long.as_bytes(), &mut buf)), Some((Fit::Scattered, bound)));
     }
 
+    /// `names` as a store keeps them, with their bit sets.
+    fn stored(names: &[Name], sets: Vec<Vec<u64>>) -> StoredNames {
+        let mut stored = StoredNames { names: names.to_vec(), sets, ..StoredNames::default() };
+        for name in names {
+            stored.text.extend_from_slice(name.as_str().as_bytes());
+            stored.ends.push(stored.text.len() as u32);
+        }
+        stored
+    }
+
     #[test]
     fn a_table_loaded_from_blocks_is_the_table_built_name_by_name() {
         let names: Vec<Name> = (0..1000).map(|i| Name::new(&format!("Load{}_{i}x{}", i % 7, i % 13))).collect();
@@ -763,23 +790,30 @@ pub(super) mod tests {
             sets.iter_mut().zip(words).for_each(|(set, word)| set.push(word));
         }
         let mut loaded = NameTable::default();
-        assert!(loaded.load(names.clone(), sets.clone()));
+        assert!(loaded.load(stored(&names, sets.clone())));
         assert_eq!((&loaded.names, &loaded.text, &loaded.ends), (&pushed.names, &pushed.text, &pushed.ends));
         assert_eq!((&loaded.sets, &loaded.counts), (&pushed.sets, &pushed.counts));
         for query in ["l3", "load1_1", "l6x", "99", "_"] {
             assert_eq!(found(&loaded, query), found(&pushed, query), "{query}");
         }
         // Never over names already there, nor with sets that do not fit the names.
-        assert!(!loaded.load(names.clone(), sets.clone()));
+        assert!(!loaded.load(stored(&names, sets.clone())));
         let mut short = sets.clone();
         short[5].pop();
-        assert!(!NameTable::default().load(names.clone(), short));
-        assert!(!NameTable::default().load(names[..64].to_vec(), sets));
+        assert!(!NameTable::default().load(stored(&names, short)));
+        assert!(!NameTable::default().load(stored(&names[..64], sets.clone())));
+        // Nor with texts that do not fit the names.
+        let mut cut = stored(&names, sets.clone());
+        cut.text.pop();
+        assert!(!NameTable::default().load(cut));
+        let mut unordered = stored(&names, sets);
+        unordered.ends.swap(3, 4);
+        assert!(!NameTable::default().load(unordered));
         // A bit past the last name is dropped, not visited.
         let mut stray = vec![vec![0u64]; SETS];
         stray[set(HOLDS, 0)][0] = 0b11;
         let mut one = NameTable::default();
-        assert!(one.load(vec![Name::new("a")], stray));
+        assert!(one.load(stored(&[Name::new("a")], stray)));
         assert_eq!(one.sets[set(HOLDS, 0)][0], 1);
     }
 
