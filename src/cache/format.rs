@@ -469,7 +469,8 @@ fn read_names<R: Read>(
             bytes = batch.text.into_bytes();
         }
     } else {
-        // In batches numbered as read, put back in that order.
+        // In batches numbered as read, put back in that order (grown as they come: the count of
+        // names is read off disk, so it sizes nothing before the bytes are there).
         let mut parts: Vec<Vec<Name>> = Vec::new();
         let read_all = fan_out(
             workers,
