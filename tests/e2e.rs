@@ -150,6 +150,7 @@ static int caller(int argument)
 }
 ";
 
+/// Indexing leaves out `target` and `caller` whole (a statement follows each) and parses `last`.
 const REFS_PY: &str = "def target(x):
     return x + 1
 
@@ -161,6 +162,13 @@ def caller(argument):
     for item in range(3):
         total += target(item)  # CALL
     return total
+
+
+LIMIT = 3
+
+
+def last():
+    return target(LIMIT)  # CALL
 ";
 
 /// The lines marked `CALL`, and the column of `target` on each.

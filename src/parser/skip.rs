@@ -1,4 +1,5 @@
-//! What indexing a file from disk does not parse: function bodies, and (Rust) simple items.
+//! What indexing a file from disk does not parse: function bodies, Rust's simple items and
+//! Python's plain functions (`skip_python`).
 //!
 //! Most of a C or Rust file's bytes are function bodies, and a body holds no definition unless it
 //! declares one (a local `struct`, a nested `fn`, a `#define`). [`left_out`] lexes a file once —
@@ -39,11 +40,12 @@ pub struct LeftOut {
 
 /// A Rust item that the lexer read whole (a one-line `const`, `static` or `type`; a `struct` or
 /// `union` of one field per line; a one-line `fn` or `static` in an `extern` block), or one of
-/// such a struct's fields.
+/// such a struct's fields; or a Python function left out whole (`skip_python`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Item {
     /// An item from its first byte (`pub`, or the keyword) to its `;` or `}`, included; a field
-    /// from its first byte to the end of its type.
+    /// from its first byte to the end of its type; a Python function from its `def` (a method
+    /// from its first decorator) to its body's end.
     pub range: Range<usize>,
     pub name: Range<usize>,
     pub kind: SymbolKind,
@@ -61,8 +63,9 @@ pub fn body_ranges(lang: Lang, src: &[u8]) -> Vec<Range<usize>> {
 }
 
 /// The definitions of `items` (sorted, in `src`), as the tags query finds them in a whole parse:
-/// a constant, type or struct at the top of the file and the struct's fields, each spanning its
-/// item, without parents (`link` makes a struct its fields' parent).
+/// a constant, type or struct at the top of the file and the struct's fields, a Python function
+/// or method, each spanning its item, without parents (`link` makes a struct its fields' parent,
+/// a class its methods').
 pub fn item_symbols(src: &[u8], items: &[Item]) -> Vec<Symbol> {
     // Positions in one pass over the lines: a struct ends after its fields start.
     let mut offsets: Vec<usize> =
@@ -146,7 +149,7 @@ type Ranges = Vec<(Range<usize>, Part)>;
 /// The skipped ranges and the items among them.
 fn skipped(lang: Lang, src: &[u8]) -> (Ranges, Vec<Item>) {
     if lang == Lang::Python {
-        return (super::skip_python::skipped(src), Vec::new());
+        return super::skip_python::skipped(src);
     }
     let Some(dialect) = dialect(lang) else { return Default::default() };
     Lexer::new(dialect, src).run().unwrap_or_default()
