@@ -6,6 +6,7 @@
 
 use std::hash::BuildHasher;
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{LazyLock, Mutex, RwLock};
 
 use hashbrown::{hash_table, HashTable};
@@ -20,7 +21,7 @@ struct Interner {
     ids: [RwLock<HashTable<Name>>; SHARDS],
     texts: boxcar::Vec<Text>,
     /// The arena of [`Name::new`]. A name is added under its shard's write lock, so two threads
-    /// can never give one text two names; bulk interning ([`Interning`]) brings its own arena.
+    /// can never give one text two names; bulk interning ([`intern_all`]) brings its own arenas.
     arena: Mutex<Arena>,
 }
 
@@ -37,14 +38,25 @@ impl Interner {
         FxBuildHasher.hash_one(text)
     }
 
-    /// The shard of a hash: its top bits (the table itself uses the low ones).
     fn shard(&self, hash: u64) -> &RwLock<HashTable<Name>> {
-        &self.ids[(hash >> (64 - SHARDS.trailing_zeros())) as usize]
+        &self.ids[Interner::shard_of(hash)]
+    }
+
+    /// The shard of a hash: bits the tables do not use. A table finds a bucket by the low bits
+    /// and tags it with the top seven, which must vary within a shard: sharding by the top four
+    /// left eight tags, and a text was compared with sixteen times as many others' on a probe.
+    fn shard_of(hash: u64) -> usize {
+        (hash >> 52) as usize % SHARDS
     }
 
     /// The name of `text`, interned if new, its text copied into `arena`.
     fn intern(&self, arena: &mut Arena, text: &str, hash: u64) -> Name {
         let mut shard = self.shard(hash).write().unwrap_or_else(|p| p.into_inner());
+        self.intern_in(&mut shard, arena, text, hash)
+    }
+
+    /// [`Interner::intern`] in `shard` (the shard of `hash`, write-locked by the caller).
+    fn intern_in(&self, shard: &mut HashTable<Name>, arena: &mut Arena, text: &str, hash: u64) -> Name {
         match shard.entry(hash, |n| n.as_str() == text, |n| Interner::hash(n.as_str())) {
             hash_table::Entry::Occupied(found) => *found.get(),
             hash_table::Entry::Vacant(slot) => {
@@ -121,29 +133,39 @@ impl Arena {
     }
 }
 
-/// Interns many texts (a store's names) on one of several threads: its own arena, so that the
-/// threads share only the tables' shard locks, and one table probe a text where [`Name::new`]
-/// takes two for a text not seen yet. Each thread's last chunk keeps its unused tail.
-pub struct Interning {
-    arena: Arena,
-}
-
-impl Interning {
-    pub fn new() -> Interning {
-        Interning { arena: Arena { free: &mut [] } }
-    }
-
-    /// Appends the name of each text to `out`.
-    pub fn intern_many<'t>(&mut self, texts: impl IntoIterator<Item = &'t str>, out: &mut Vec<Name>) {
-        let interner = &*INTERNER;
-        out.extend(texts.into_iter().map(|text| interner.intern(&mut self.arena, text, Interner::hash(text))));
-    }
-}
-
-impl Default for Interning {
-    fn default() -> Self {
-        Interning::new()
-    }
+/// Interns the texts `text[ends[i - 1]..ends[i]]` (a store's names, `ends[-1]` being 0; each
+/// end a character boundary) on this thread and `helpers` more, and returns their names in order.
+/// Each thread serves some of the shards and takes their write locks once for the whole run (a
+/// lock a name, and threads waiting on each other's, were most of the cost): it hashes every
+/// text and interns those of its shards, into an arena of its own. `Name::new` elsewhere waits
+/// for the shard it needs meanwhile.
+pub fn intern_all(text: &str, ends: &[u32], helpers: usize) -> Vec<Name> {
+    let interner = &*INTERNER;
+    let threads = (helpers + 1).min(SHARDS);
+    let found: Vec<AtomicU32> = ends.iter().map(|_| AtomicU32::new(0)).collect();
+    let serve = |thread: usize| {
+        let mut arena = Arena { free: &mut [] };
+        let mut shards: Vec<_> = (interner.ids.iter().enumerate())
+            .map(|(s, shard)| (s % threads == thread).then(|| shard.write().unwrap_or_else(|p| p.into_inner())))
+            .collect();
+        let mut start = 0;
+        for (&end, slot) in ends.iter().zip(&found) {
+            let name = &text[start as usize..end as usize];
+            start = end;
+            let hash = Interner::hash(name);
+            if let Some(shard) = &mut shards[Interner::shard_of(hash)] {
+                slot.store(interner.intern_in(shard, &mut arena, name, hash).0.get(), Ordering::Relaxed);
+            }
+        }
+    };
+    std::thread::scope(|s| {
+        let serve = &serve;
+        for thread in 1..threads {
+            s.spawn(move || serve(thread));
+        }
+        serve(0);
+    });
+    found.into_iter().map(|n| Name(NonZeroU32::new(n.into_inner()).expect("every shard served"))).collect()
 }
 
 /// An interned symbol name: four bytes (its index among the names, plus one).
@@ -406,17 +428,30 @@ mod tests {
         assert_eq!(distinct.len(), texts.len());
     }
 
+    /// `texts` end to end, and where each ends.
+    fn joined(texts: &[&str]) -> (String, Vec<u32>) {
+        let ends = texts.iter().scan(0, |end, t| {
+            *end += t.len() as u32;
+            Some(*end)
+        });
+        (texts.concat(), ends.collect())
+    }
+
     #[test]
-    fn interning_many_at_once_agrees_with_one_at_a_time() {
-        let known = Name::new("new_many_known");
-        let mut out = vec![known];
-        Interning::new().intern_many(["new_many_a", "new_many_known", "new_many_b", "new_many_a"], &mut out);
-        assert_eq!(out.len(), 5, "appended, one name a text");
-        assert_eq!(out[2], known);
-        assert_eq!(out[1], out[4], "the same text twice in a batch is one name");
-        assert_ne!(out[1], out[3]);
-        assert_eq!(Name::new("new_many_b"), out[3]);
-        assert_eq!(out[1].as_str(), "new_many_a");
+    fn interning_all_at_once_agrees_with_one_at_a_time() {
+        let known = Name::new("intern_all_known");
+        let texts = ["intern_all_a", "intern_all_known", "intern_all_é", "intern_all_a", "", "intern_all_b"];
+        let (text, ends) = joined(&texts);
+        for helpers in [0, 1, 3, 40] {
+            let names = intern_all(&text, &ends, helpers);
+            assert_eq!(names.len(), texts.len(), "one name a text");
+            assert_eq!(names[1], known);
+            assert_eq!(names[0], names[3], "the same text twice is one name");
+            for (name, text) in names.iter().zip(texts) {
+                assert_eq!(name.as_str(), text);
+                assert_eq!(Name::new(text), *name, "{helpers} helpers");
+            }
+        }
     }
 
     #[test]
@@ -432,8 +467,13 @@ mod tests {
                         let mut order: Vec<usize> = (0..texts.len()).collect();
                         order.rotate_left(t * 1000);
                         barrier.wait();
-                        let mut out = Vec::new();
-                        Interning::new().intern_many(order.iter().map(|&i| texts[i].as_str()), &mut out);
+                        let ordered: Vec<&str> = order.iter().map(|&i| texts[i].as_str()).collect();
+                        let (text, ends) = joined(&ordered);
+                        let out = if t % 2 == 0 {
+                            intern_all(&text, &ends, t)
+                        } else {
+                            ordered.iter().map(|text| Name::new(text)).collect()
+                        };
                         let mut names = vec![out[0]; texts.len()];
                         order.iter().zip(out).for_each(|(&i, name)| names[i] = name);
                         names

@@ -9,9 +9,10 @@
 //!     28     8  body length (u64 LE)           -- not the file's length: a truncated store, discarded
 //!     36     …  body
 //!
-//! body   = record(Meta) record(Head) name × Head.names block × ⌈Head.defined / 64⌉ record(File) × Head.files
+//! body   = record(Meta) record(Head) names block × ⌈Head.defined / 64⌉ record(File) × Head.files
 //! record = LEB128 length ++ a postcard value of that length
-//! name   = LEB128 length ++ UTF-8 text
+//! names  = LEB128 length ++ (LEB128 length of a name) × Head.names
+//!          LEB128 length ++ the names' UTF-8 texts, end to end
 //! block  = LEB128 length ++ 5 u64 LE words, bit s set when set s has a word ++ those words (u64
 //!          LE), bit i of each for name 64 × block + i
 //! ```
@@ -42,11 +43,11 @@ use serde::{Deserialize, Serialize, Serializer};
 
 use crate::index::{name_block, FileEntry, Packed, Small, StoredNames, Symbols, SymbolsBuilder, NAME_SETS};
 use crate::lang::Lang;
-use crate::symbol::{Interning, Name, Pos, Role, Span, Symbol, SymbolKind};
+use crate::symbol::{intern_all, Name, Pos, Role, Span, Symbol, SymbolKind};
 
 pub(super) const MAGIC: [u8; 8] = *b"SYMDEXIX";
 /// Bump when the layout of the body changes.
-pub(super) const FORMAT: u32 = 4;
+pub(super) const FORMAT: u32 = 5;
 pub(super) const HEADER_LEN: usize = 8 + 4 + 16 + 8;
 /// Where the checksum goes (and the length after it).
 const CHECKSUM_AT: u64 = 12;
@@ -178,8 +179,13 @@ pub(super) fn write<W: Write + Seek>(mut out: W, meta: &Meta, files: &[EncodeFil
     put_record(&mut body, &mut scratch, meta)?;
     let head = Head { langs, names: names.len() as u64, defined: defined as u64, files: files.len() as u64 };
     put_record(&mut body, &mut scratch, &head)?;
+    // The names' lengths, then their texts, end to end: a load reads each in one go.
+    scratch.clear();
+    names.iter().try_for_each(|name| put_len(&mut scratch, name.as_str().len() as u64))?;
+    put_bytes(&mut body, &scratch)?;
+    put_len(&mut body, names.iter().map(|name| name.as_str().len() as u64).sum())?;
     for name in &names {
-        put_bytes(&mut body, name.as_str().as_bytes())?;
+        body.write_all(name.as_str().as_bytes())?;
     }
     let mut block = [0u64; NAME_SETS];
     for chunk in names[..defined].chunks(64) {
@@ -381,48 +387,12 @@ const MAX_WORKERS: usize = 4;
 /// Records handed to a worker at a time: about this many bytes of them.
 const BATCH: usize = 256 * 1024;
 
-/// Names read and checked, for a worker to intern.
-#[derive(Default)]
-struct NameBatch {
-    text: String,
-    /// Where each name ends in `text`.
-    ends: Vec<usize>,
-}
-
-impl NameBatch {
-    /// Reads `count` names, each checked to be UTF-8.
-    fn read<R: Read>(body: &mut Body<R>, count: u64, bytes: &mut Vec<u8>) -> Result<NameBatch, ReadError> {
-        bytes.clear();
-        let mut ends = Vec::with_capacity(count as usize);
-        for _ in 0..count {
-            body.append_record(bytes)?;
-            ends.push(bytes.len());
-        }
-        // One check for the batch: valid as a whole, and no name ends inside a character.
-        let not_utf8 = || bad("a name is not UTF-8");
-        let text = String::from_utf8(std::mem::take(bytes)).map_err(|_| not_utf8())?;
-        if !ends.iter().all(|&end| text.is_char_boundary(end)) {
-            return Err(not_utf8().into());
-        }
-        Ok(NameBatch { text, ends })
-    }
-
-    fn texts(&self) -> impl Iterator<Item = &str> {
-        let starts = std::iter::once(0).chain(self.ends.iter().copied());
-        starts.zip(&self.ends).map(|(start, &end)| &self.text[start..end])
-    }
-}
-
-/// Names interned a batch at a time.
-const NAME_BATCH: u64 = 8192;
-
 /// The first `defined` names' texts end to end, and where each ends (the name table's, which
 /// then needs not read the interned names again).
 type DefinedTexts = (Vec<u8>, Vec<u32>);
 
-/// The name table, interned when `decode` (by `workers` threads, each with its own arena, while
-/// this one reads on; or by this one when 0), each name with its length in bytes; with the texts
-/// of the first `defined`.
+/// The name table, interned when `decode` (on `workers` threads, this one among them: see
+/// [`intern_all`]), each name with its length in bytes; with the texts of the first `defined`.
 fn read_names<R: Read>(
     body: &mut Body<R>,
     count: u64,
@@ -430,80 +400,54 @@ fn read_names<R: Read>(
     decode: bool,
     workers: usize,
 ) -> Result<(Vec<(Name, u32)>, DefinedTexts), ReadError> {
-    // Each name takes at least a byte of the body.
-    let capacity = if decode { count.min(body.left) as usize } else { 0 };
-    if decode {
-        Name::reserve(capacity);
+    let (mut lens, mut text) = (Vec::new(), Vec::new());
+    body.append_record(&mut lens)?;
+    body.append_record(&mut text)?;
+    // Each length takes a byte at least.
+    if count > lens.len() as u64 {
+        return Err(bad("fewer name lengths than names").into());
     }
-    let mut lens = Vec::with_capacity(capacity);
-    let (mut text, mut ends): DefinedTexts = (Vec::new(), Vec::with_capacity(capacity.min(defined as usize)));
-    let mut bytes = Vec::new();
-    let mut batches = (0..count.div_ceil(NAME_BATCH)).map(|b| NAME_BATCH.min(count - b * NAME_BATCH));
-    let mut read = |body: &mut Body<R>, bytes: &mut Vec<u8>, size| -> Result<NameBatch, ReadError> {
-        let batch = NameBatch::read(body, size, bytes)?;
-        if decode {
-            // How many of the batch's names are defined ones, whose texts are kept.
-            let kept = defined.saturating_sub(lens.len() as u64).min(size) as usize;
-            let (mut start, base) = (0, text.len());
-            for (k, &end) in batch.ends.iter().enumerate() {
-                lens.push(u32::try_from(end - start).map_err(|_| bad("a name of 4 GB"))?);
-                if k < kept {
-                    ends.push(u32::try_from(base + end).map_err(|_| bad("4 GB of defined names"))?);
-                }
-                start = end;
-            }
-            if let Some(&last) = batch.ends[..kept].last() {
-                text.extend_from_slice(&batch.text.as_bytes()[..last]);
-            }
+    let mut ends = Vec::with_capacity(count as usize);
+    let (mut lens, mut end) = (&lens[..], 0u64);
+    for _ in 0..count {
+        end = end.saturating_add(take_len(&mut lens).ok_or_else(|| bad("a bad name length"))?);
+        ends.push(u32::try_from(end).map_err(|_| bad("4 GB of names"))?);
+    }
+    if !lens.is_empty() || end != text.len() as u64 {
+        return Err(bad("the names' lengths and texts disagree").into());
+    }
+    let not_utf8 = || bad("a name is not UTF-8");
+    let text = String::from_utf8(text).map_err(|_| not_utf8())?;
+    if !ends.iter().all(|&end| text.is_char_boundary(end as usize)) {
+        return Err(not_utf8().into());
+    }
+    if !decode {
+        return Ok(Default::default());
+    }
+    Name::reserve(ends.len());
+    let names = intern_all(&text, &ends, workers.saturating_sub(1));
+    let starts = std::iter::once(0).chain(ends.iter().copied());
+    let names = names.into_iter().zip(starts.zip(&ends).map(|(start, &end)| end - start)).collect();
+    // The defined names come first.
+    ends.truncate(defined as usize);
+    let mut text = text.into_bytes();
+    text.truncate(ends.last().map_or(0, |&end| end as usize));
+    text.shrink_to_fit();
+    Ok((names, (text, ends)))
+}
+
+/// A LEB128 length off the front of `bytes`.
+fn take_len(bytes: &mut &[u8]) -> Option<u64> {
+    let mut value = 0u64;
+    for shift in (0..64).step_by(7) {
+        let (&byte, rest) = bytes.split_first()?;
+        *bytes = rest;
+        value |= u64::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            return Some(value);
         }
-        Ok(batch)
-    };
-    let mut names = Vec::with_capacity(capacity);
-    if !decode || workers == 0 {
-        let mut interning = Interning::new();
-        for size in batches {
-            let batch = read(body, &mut bytes, size)?;
-            if decode {
-                interning.intern_many(batch.texts(), &mut names);
-            }
-            bytes = batch.text.into_bytes();
-        }
-    } else {
-        // In batches numbered as read, put back in that order (grown as they come: the count of
-        // names is read off disk, so it sizes nothing before the bytes are there).
-        let mut parts: Vec<Vec<Name>> = Vec::new();
-        let read_all = fan_out(
-            workers,
-            Interning::new,
-            |interning, (number, batch): (usize, NameBatch)| {
-                let mut names = Vec::with_capacity(batch.ends.len());
-                interning.intern_many(batch.texts(), &mut names);
-                (number, names)
-            },
-            |(number, names)| {
-                if parts.len() <= number {
-                    parts.resize_with(number + 1, Vec::new);
-                }
-                parts[number] = names;
-                true
-            },
-            |send| {
-                for (number, size) in batches.by_ref().enumerate() {
-                    if !send((number, read(body, &mut bytes, size)?)) {
-                        break;
-                    }
-                }
-                Ok::<(), ReadError>(())
-            },
-        );
-        read_all?;
-        parts.into_iter().for_each(|part| names.extend(part));
     }
-    if decode && names.len() as u64 != count {
-        // Only a worker gone could lose a batch.
-        return Err(bad("names lost while interning").into());
-    }
-    Ok((names.into_iter().zip(lens).collect(), (text, ends)))
+    None
 }
 
 /// Words of a name bit set block that say which of its sets' words follow.
@@ -809,7 +753,12 @@ impl<T: Read> Read for Hashing<T> {
 }
 
 fn put_bytes(out: &mut impl Write, bytes: &[u8]) -> io::Result<()> {
-    let mut len = bytes.len() as u64;
+    put_len(out, bytes.len() as u64)?;
+    out.write_all(bytes)
+}
+
+/// A LEB128 length.
+fn put_len(out: &mut impl Write, mut len: u64) -> io::Result<()> {
     let mut prefix = [0u8; 10];
     let mut n = 0;
     loop {
@@ -823,8 +772,7 @@ fn put_bytes(out: &mut impl Write, bytes: &[u8]) -> io::Result<()> {
         prefix[n] = byte | 0x80;
         n += 1;
     }
-    out.write_all(&prefix[..n])?;
-    out.write_all(bytes)
+    out.write_all(&prefix[..n])
 }
 
 fn put_record(out: &mut impl Write, scratch: &mut Vec<u8>, value: &impl Serialize) -> io::Result<()> {

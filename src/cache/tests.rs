@@ -535,8 +535,15 @@ fn garbage_with_a_right_checksum_loads_as_empty() {
         ),
         ("a symbol count far beyond the bytes", [&meta[..], &head(0, 1), &huge_count].concat()),
         // Two names that split one character ("é"): their bytes together are UTF-8, neither is.
-        ("a name ending inside a character", [&meta[..], &head(2, 0), &record(&[0xc3]), &record(&[0xa9])].concat()),
-        ("a name that is not UTF-8", [&meta[..], &head(1, 0), &record(&[b'a', 0xff])].concat()),
+        (
+            "a name ending inside a character",
+            [&meta[..], &head(2, 0), &record(&[1, 1]), &record(&[0xc3, 0xa9])].concat(),
+        ),
+        ("a name that is not UTF-8", [&meta[..], &head(1, 0), &record(&[2]), &record(&[b'a', 0xff])].concat()),
+        ("names longer than their texts", [&meta[..], &head(2, 0), &record(&[1, 3]), &record(b"abc")].concat()),
+        ("names shorter than their texts", [&meta[..], &head(2, 0), &record(&[1, 1]), &record(b"abc")].concat()),
+        ("more lengths than names", [&meta[..], &head(1, 0), &record(&[1, 1]), &record(b"ab")].concat()),
+        ("a length cut short", [&meta[..], &head(1, 0), &record(&[0x81]), &record(b"ab")].concat()),
         ("the good body twice", [body, body].concat()),
         ("the good body cut short", body[..body.len() - 5].to_vec()),
     ];
@@ -624,7 +631,7 @@ fn each_file_is_handed_over_once() {
 #[test]
 fn decoding_on_threads_reads_the_same_as_on_one() {
     use crate::symbol::{Name, Pos, Role, Span, Symbol, SymbolKind, NO_PARENT};
-    // Enough symbols for many batches of records, and names for several batches of names.
+    // Enough symbols for many batches of records, and 30,000 names, interned on threads.
     let entries: Vec<FileEntry> = (0..32u32)
         .map(|f| {
             let symbols: Vec<Symbol> = (0..1200u32)
@@ -661,7 +668,7 @@ fn decoding_on_threads_reads_the_same_as_on_one() {
     let (_, alone) = decode_on(&bytes, 0).unwrap();
     let (_, threaded) = decode_on(&bytes, 3).unwrap();
     // The name table comes with its names' texts, on threads as on one: the names some file
-    // defines (a third of the symbols), end to end, in several batches of names.
+    // defines (a third of the symbols), end to end.
     let defined: std::collections::HashSet<Name> =
         entries.iter().flat_map(|e| e.symbols.names()).filter(|n| n.1 == Role::Definition).map(|n| n.0).collect();
     for workers in [0, 3] {
