@@ -52,15 +52,16 @@ impl Interner {
     /// The name of `text`, interned if new, its text copied into `arena`.
     fn intern(&self, arena: &mut Arena, text: &str, hash: u64) -> Name {
         let mut shard = self.shard(hash).write().unwrap_or_else(|p| p.into_inner());
-        self.intern_in(&mut shard, arena, text, hash)
+        self.intern_in(&mut shard, text, hash, || arena.alloc(text))
     }
 
-    /// [`Interner::intern`] in `shard` (the shard of `hash`, write-locked by the caller).
-    fn intern_in(&self, shard: &mut HashTable<Name>, arena: &mut Arena, text: &str, hash: u64) -> Name {
+    /// The name of `text` in `shard` (the shard of `hash`, write-locked by the caller); if new,
+    /// its text is where `store` puts it.
+    fn intern_in(&self, shard: &mut HashTable<Name>, text: &str, hash: u64, store: impl FnOnce() -> Text) -> Name {
         match shard.entry(hash, |n| n.as_str() == text, |n| Interner::hash(n.as_str())) {
             hash_table::Entry::Occupied(found) => *found.get(),
             hash_table::Entry::Vacant(slot) => {
-                let index = self.texts.push(arena.alloc(text));
+                let index = self.texts.push(store());
                 let name =
                     Name(NonZeroU32::new(u32::try_from(index + 1).expect("fewer than 4 G names")).expect("index + 1"));
                 slot.insert(name);
@@ -133,16 +134,29 @@ impl Arena {
     }
 }
 
+/// Texts to intern in bulk ([`intern_all`]).
+#[derive(Clone, Copy)]
+pub enum Texts<'a> {
+    /// Each new name's text is copied into the interner.
+    Copied(&'a str),
+    /// Kept for good by the caller (leaked): new names' texts stay where they are.
+    Kept(&'static str),
+}
+
 /// Interns the texts `text[ends[i - 1]..ends[i]]` (a store's names, `ends[-1]` being 0; each
 /// end a character boundary) on this thread and `helpers` more, and returns their names in order.
 /// Each thread serves some of the shards and takes their write locks once for the whole run (a
 /// lock a name, and threads waiting on each other's, were most of the cost): it hashes every
-/// text and interns those of its shards, into an arena of its own. `Name::new` elsewhere waits
-/// for the shard it needs meanwhile.
-pub fn intern_all(text: &str, ends: &[u32], helpers: usize) -> Vec<Name> {
+/// text and interns those of its shards, copied into an arena of its own unless `texts` are
+/// kept. `Name::new` elsewhere waits for the shard it needs meanwhile.
+pub fn intern_all(texts: Texts<'_>, ends: &[u32], helpers: usize) -> Vec<Name> {
     let interner = &*INTERNER;
     let threads = (helpers + 1).min(SHARDS);
     let found: Vec<AtomicU32> = ends.iter().map(|_| AtomicU32::new(0)).collect();
+    let text = match texts {
+        Texts::Copied(text) => text,
+        Texts::Kept(text) => text,
+    };
     let serve = |thread: usize| {
         let mut arena = Arena { free: &mut [] };
         let mut shards: Vec<_> = (interner.ids.iter().enumerate())
@@ -150,11 +164,16 @@ pub fn intern_all(text: &str, ends: &[u32], helpers: usize) -> Vec<Name> {
             .collect();
         let mut start = 0;
         for (&end, slot) in ends.iter().zip(&found) {
-            let name = &text[start as usize..end as usize];
+            let range = start as usize..end as usize;
+            let name = &text[range.clone()];
             start = end;
             let hash = Interner::hash(name);
             if let Some(shard) = &mut shards[Interner::shard_of(hash)] {
-                slot.store(interner.intern_in(shard, &mut arena, name, hash).0.get(), Ordering::Relaxed);
+                let store = || match texts {
+                    Texts::Kept(kept) if (name.len() as u64) < Text::LONG => Text::new(&kept[range]),
+                    _ => arena.alloc(name),
+                };
+                slot.store(interner.intern_in(shard, name, hash, store).0.get(), Ordering::Relaxed);
             }
         }
     };
@@ -193,6 +212,11 @@ impl Name {
             shard.reserve(each, |n| Interner::hash(n.as_str()));
         }
         interner.texts.reserve(additional);
+    }
+
+    /// How many names were interned so far.
+    pub fn count() -> usize {
+        INTERNER.texts.count()
     }
 
     /// The name if it was ever interned (a name never seen cannot be in the index).
@@ -443,7 +467,7 @@ mod tests {
         let texts = ["intern_all_a", "intern_all_known", "intern_all_é", "intern_all_a", "", "intern_all_b"];
         let (text, ends) = joined(&texts);
         for helpers in [0, 1, 3, 40] {
-            let names = intern_all(&text, &ends, helpers);
+            let names = intern_all(Texts::Copied(&text), &ends, helpers);
             assert_eq!(names.len(), texts.len(), "one name a text");
             assert_eq!(names[1], known);
             assert_eq!(names[0], names[3], "the same text twice is one name");
@@ -451,6 +475,19 @@ mod tests {
                 assert_eq!(name.as_str(), text);
                 assert_eq!(Name::new(text), *name, "{helpers} helpers");
             }
+        }
+        // Kept texts: a new name's text is the caller's own (a long one is copied all the same);
+        // one interned before keeps its text.
+        let long = "k".repeat(70_000);
+        let texts = ["intern_kept_a", "intern_all_known", &long, "intern_kept_é"];
+        let (text, ends) = joined(&texts);
+        let kept: &'static str = String::leak(text);
+        let names = intern_all(Texts::Kept(kept), &ends, 1);
+        let within = |name: Name| kept.as_bytes().as_ptr_range().contains(&name.as_str().as_ptr());
+        assert_eq!(names.iter().map(|&n| within(n)).collect::<Vec<_>>(), [true, false, false, true]);
+        for (name, text) in names.iter().zip(texts) {
+            assert_eq!(name.as_str(), text);
+            assert_eq!(Name::lookup(text), Some(*name));
         }
     }
 
@@ -469,10 +506,11 @@ mod tests {
                         barrier.wait();
                         let ordered: Vec<&str> = order.iter().map(|&i| texts[i].as_str()).collect();
                         let (text, ends) = joined(&ordered);
-                        let out = if t % 2 == 0 {
-                            intern_all(&text, &ends, t)
-                        } else {
-                            ordered.iter().map(|text| Name::new(text)).collect()
+                        // In bulk, copied or kept, and one by one.
+                        let out = match t {
+                            0 => intern_all(Texts::Copied(&text), &ends, 0),
+                            2 => intern_all(Texts::Kept(String::leak(text)), &ends, 2),
+                            _ => ordered.iter().map(|text| Name::new(text)).collect(),
                         };
                         let mut names = vec![out[0]; texts.len()];
                         order.iter().zip(out).for_each(|(&i, name)| names[i] = name);

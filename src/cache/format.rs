@@ -33,6 +33,7 @@
 //! checksum. Every length read off disk is checked against the bytes left in the body before
 //! anything is allocated for it; no byte string makes this module panic.
 
+use std::borrow::Cow;
 use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 use std::sync::{mpsc, Arc, Mutex, PoisonError};
@@ -41,9 +42,11 @@ use rustc_hash::FxHashMap as HashMap;
 
 use serde::{Deserialize, Serialize, Serializer};
 
-use crate::index::{name_block, FileEntry, Packed, Small, StoredNames, Symbols, SymbolsBuilder, NAME_SETS};
+use crate::index::{
+    name_block, FileEntry, Packed, Small, StoredNames, Symbols, SymbolsBuilder, NAME_SETS, NAME_TEXT_PADDING,
+};
 use crate::lang::Lang;
-use crate::symbol::{intern_all, Name, Pos, Role, Span, Symbol, SymbolKind};
+use crate::symbol::{intern_all, Name, Pos, Role, Span, Symbol, SymbolKind, Texts};
 
 pub(super) const MAGIC: [u8; 8] = *b"SYMDEXIX";
 /// Bump when the layout of the body changes.
@@ -388,8 +391,8 @@ const MAX_WORKERS: usize = 4;
 const BATCH: usize = 256 * 1024;
 
 /// The first `defined` names' texts end to end, and where each ends (the name table's, which
-/// then needs not read the interned names again).
-type DefinedTexts = (Vec<u8>, Vec<u32>);
+/// then needs not read the interned names again): see [`StoredNames::text`].
+type DefinedTexts = (Cow<'static, [u8]>, Vec<u32>);
 
 /// The name table, interned when `decode` (on `workers` threads, this one among them: see
 /// [`intern_all`]), each name with its length in bytes; with the texts of the first `defined`.
@@ -424,15 +427,33 @@ fn read_names<R: Read>(
     if !decode {
         return Ok(Default::default());
     }
+    // A process that has interned few names yet (a server or a command starting) keeps the texts
+    // for good: the interner's new names point into them, as does the name table, so that no
+    // name's text is copied at all. Otherwise (another root's store, a reload), most names are
+    // known already and each new one is copied, as with `Name::new`.
+    let keep = Name::count() < ends.len() / 4;
     Name::reserve(ends.len());
-    let names = intern_all(&text, &ends, workers.saturating_sub(1));
+    let helpers = workers.saturating_sub(1);
+    let (names, text) = if keep {
+        let len = text.len();
+        let mut kept = text.into_bytes();
+        kept.reserve_exact(NAME_TEXT_PADDING);
+        kept.extend_from_slice(&[0; NAME_TEXT_PADDING]);
+        let kept: &'static [u8] = kept.leak();
+        // UTF-8: checked above.
+        let texts = Texts::Kept(std::str::from_utf8(&kept[..len]).map_err(|_| not_utf8())?);
+        (intern_all(texts, &ends, helpers), Cow::Borrowed(kept))
+    } else {
+        let names = intern_all(Texts::Copied(&text), &ends, helpers);
+        // The defined names come first: the table's texts.
+        let mut text = text.into_bytes();
+        text.truncate(ends[..defined as usize].last().map_or(0, |&end| end as usize));
+        text.shrink_to_fit();
+        (names, Cow::Owned(text))
+    };
     let starts = std::iter::once(0).chain(ends.iter().copied());
     let names = names.into_iter().zip(starts.zip(&ends).map(|(start, &end)| end - start)).collect();
-    // The defined names come first.
     ends.truncate(defined as usize);
-    let mut text = text.into_bytes();
-    text.truncate(ends.last().map_or(0, |&end| end as usize));
-    text.shrink_to_fit();
     Ok((names, (text, ends)))
 }
 

@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use crate::lang::Lang;
 use crate::symbol::{Name, Role, Symbol};
 
-pub use names::{block as name_block, StoredNames, SETS as NAME_SETS};
+pub use names::{block as name_block, StoredNames, SETS as NAME_SETS, TEXT_PADDING as NAME_TEXT_PADDING};
 pub use packed::{Packed, Small, Symbols, SymbolsBuilder};
 pub use rank::{is_vendored, DefinitionQuery, SearchQuery};
 

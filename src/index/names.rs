@@ -7,6 +7,8 @@
 //! then read once, 16 bytes at a time ([`FitQuery::classify`]), for how it fits and its score
 //! bound.
 
+use std::borrow::Cow;
+
 use wide::u8x16;
 
 use crate::symbol::Name;
@@ -318,6 +320,10 @@ pub(super) struct NameTable {
     names: Vec<Name>,
     /// The names' texts end to end (`ends[i]` is where name `i` ends), in table order: the
     /// candidates of a query are read in increasing addresses, not scattered over the interner.
+    /// The first `loaded` names' are `stored` (a store's, often the interner's own texts), the
+    /// others' `text`, each followed by [`WINDOW`] bytes at least.
+    stored: Cow<'static, [u8]>,
+    loaded: usize,
     text: Vec<u8>,
     ends: Vec<u32>,
     /// `sets[set(kind, c)]`: bit `i` set when `names[i]` holds character `c` as described by
@@ -430,10 +436,15 @@ impl Read {
 #[derive(Default)]
 pub struct StoredNames {
     pub names: Vec<Name>,
-    pub text: Vec<u8>,
+    /// Owned: exactly the names' texts. Borrowed (the interner's texts, kept for good): the
+    /// names' texts first, then anything, [`TEXT_PADDING`] bytes at least.
+    pub text: Cow<'static, [u8]>,
     pub ends: Vec<u32>,
     pub sets: Vec<Vec<u64>>,
 }
+
+/// The bytes a name table reads past a name's start at once.
+pub const TEXT_PADDING: usize = WINDOW;
 
 impl NameTable {
     pub(super) fn len(&self) -> usize {
@@ -505,11 +516,14 @@ impl NameTable {
             let valid = u64::MAX >> (63 - last % 64);
             sets.iter_mut().for_each(|set| set[words - 1] &= valid);
         }
-        text.extend_from_slice(&[0; WINDOW]);
+        if let Cow::Owned(text) = &mut text {
+            text.reserve_exact(WINDOW);
+            text.extend_from_slice(&[0; WINDOW]);
+        }
         self.counts = sets.iter().map(|set| set.iter().map(|w| w.count_ones()).sum()).collect();
         self.sets = sets;
-        self.names = names;
-        self.text = text;
+        (self.loaded, self.names) = (names.len(), names);
+        self.stored = text;
         self.ends = ends;
         true
     }
@@ -523,7 +537,10 @@ impl NameTable {
             && sets.iter().all(|set| set.len() == words)
             && ends.len() == names.len()
             && ends.windows(2).all(|w| w[0] <= w[1])
-            && ends.last().map_or(0, |&end| end as usize) == text.len()
+            && match text {
+                Cow::Owned(text) => ends.last().map_or(0, |&end| end as usize) == text.len(),
+                Cow::Borrowed(text) => ends.last().map_or(0, |&end| end as usize) + WINDOW <= text.len(),
+            }
     }
 
     pub(super) fn settle(&mut self) {
@@ -532,6 +549,14 @@ impl NameTable {
         shrink_with_room(&mut self.ends);
         self.sets.iter_mut().for_each(shrink_with_room);
         self.settled = true;
+    }
+
+    /// Name `i`'s text, and the window from its start.
+    fn candidate(&self, i: usize) -> Candidate<'_> {
+        let (text, first) = if i < self.loaded { (&self.stored[..], 0) } else { (&self.text[..], self.loaded) };
+        let start = if i == first { 0 } else { self.ends[i - 1] as usize };
+        let window = text[start..start + WINDOW].try_into().expect("the table is padded");
+        Candidate { bytes: &text[start..self.ends[i] as usize], window }
     }
 
     /// Visits every name holding all the characters of `query` (twice those it holds twice) and
@@ -593,9 +618,7 @@ impl NameTable {
                 if i >= self.names.len() {
                     break;
                 }
-                let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
-                let window = self.text[start..start + WINDOW].try_into().expect("the table is padded");
-                visit(Candidate { bytes: &self.text[start..self.ends[i] as usize], window }, self.names[i]);
+                visit(self.candidate(i), self.names[i]);
                 bits &= bits - 1;
             }
         }
@@ -771,11 +794,18 @@ pub(super) mod tests {
     /// `names` as a store keeps them, with their bit sets.
     fn stored(names: &[Name], sets: Vec<Vec<u64>>) -> StoredNames {
         let mut stored = StoredNames { names: names.to_vec(), sets, ..StoredNames::default() };
+        let mut text = Vec::new();
         for name in names {
-            stored.text.extend_from_slice(name.as_str().as_bytes());
-            stored.ends.push(stored.text.len() as u32);
+            text.extend_from_slice(name.as_str().as_bytes());
+            stored.ends.push(text.len() as u32);
         }
+        stored.text = Cow::Owned(text);
         stored
+    }
+
+    /// Each name's text, as the table reads it.
+    fn texts(table: &NameTable) -> Vec<&[u8]> {
+        (0..table.len()).map(|i| table.candidate(i).bytes).collect()
     }
 
     #[test]
@@ -791,7 +821,7 @@ pub(super) mod tests {
         }
         let mut loaded = NameTable::default();
         assert!(loaded.load(stored(&names, sets.clone())));
-        assert_eq!((&loaded.names, &loaded.text, &loaded.ends), (&pushed.names, &pushed.text, &pushed.ends));
+        assert_eq!((&loaded.names, &loaded.ends, texts(&loaded)), (&pushed.names, &pushed.ends, texts(&pushed)));
         assert_eq!((&loaded.sets, &loaded.counts), (&pushed.sets, &pushed.counts));
         for query in ["l3", "load1_1", "l6x", "99", "_"] {
             assert_eq!(found(&loaded, query), found(&pushed, query), "{query}");
@@ -804,8 +834,31 @@ pub(super) mod tests {
         assert!(!NameTable::default().load(stored(&names[..64], sets.clone())));
         // Nor with texts that do not fit the names.
         let mut cut = stored(&names, sets.clone());
-        cut.text.pop();
+        cut.text.to_mut().pop();
         assert!(!NameTable::default().load(cut));
+        // Texts kept elsewhere are read in place, and must hold the padding.
+        let mut kept = stored(&names, sets.clone());
+        let mut bytes = kept.text.to_vec();
+        bytes.extend_from_slice(b"more names' texts, then padding: at least a window's bytes of it ....");
+        let bytes: &'static [u8] = bytes.leak();
+        kept.text = Cow::Borrowed(&bytes[..bytes.len() - 1]);
+        let mut in_place = NameTable::default();
+        assert!(in_place.load(kept));
+        assert_eq!(texts(&in_place), texts(&pushed));
+        assert!(std::ptr::eq(texts(&in_place)[0].as_ptr(), bytes.as_ptr()));
+        // Names pushed after the loaded ones are read from the table's own texts.
+        let more: Vec<Name> = (0..70).map(|i| Name::new(&format!("Pushed{i}"))).collect();
+        more.iter().for_each(|&n| {
+            in_place.push(n);
+            pushed.push(n);
+        });
+        assert_eq!(texts(&in_place), texts(&pushed));
+        for query in ["l3", "pushed6", "d1"] {
+            assert_eq!(found(&in_place, query), found(&pushed, query), "{query}");
+        }
+        let mut short = stored(&names, sets.clone());
+        short.text = Cow::Borrowed(Vec::leak(short.text.to_vec()));
+        assert!(!NameTable::default().load(short), "no padding");
         let mut unordered = stored(&names, sets);
         unordered.ends.swap(3, 4);
         assert!(!NameTable::default().load(unordered));
