@@ -435,14 +435,12 @@ fn read_names<R: Read>(
     Name::reserve(ends.len());
     let helpers = workers.saturating_sub(1);
     let (names, text) = if keep {
-        let len = text.len();
-        let mut kept = text.into_bytes();
+        let (len, mut kept) = (text.len(), text);
+        // The name table's padding (NULs: still UTF-8).
         kept.reserve_exact(NAME_TEXT_PADDING);
-        kept.extend_from_slice(&[0; NAME_TEXT_PADDING]);
-        let kept: &'static [u8] = kept.leak();
-        // UTF-8: checked above.
-        let texts = Texts::Kept(std::str::from_utf8(&kept[..len]).map_err(|_| not_utf8())?);
-        (intern_all(texts, &ends, helpers), Cow::Borrowed(kept))
+        kept.extend(std::iter::repeat_n('\0', NAME_TEXT_PADDING));
+        let kept: &'static str = kept.leak();
+        (intern_all(Texts::Kept(&kept[..len]), &ends, helpers), Cow::Borrowed(kept.as_bytes()))
     } else {
         let names = intern_all(Texts::Copied(&text), &ends, helpers);
         // The defined names come first: the table's texts.
