@@ -403,9 +403,10 @@ fn read_names<R: Read>(
     decode: bool,
     workers: usize,
 ) -> Result<(Vec<(Name, u32)>, DefinedTexts), ReadError> {
-    let (mut lens, mut text) = (Vec::new(), Vec::new());
+    let mut lens = Vec::new();
     body.append_record(&mut lens)?;
-    body.append_record(&mut text)?;
+    // With room for the name table's padding, should the texts be kept.
+    let text = body.record_with_room(NAME_TEXT_PADDING)?;
     // Each length takes a byte at least.
     if count > lens.len() as u64 {
         return Err(bad("fewer name lengths than names").into());
@@ -706,10 +707,30 @@ impl<R: Read> Body<R> {
 
     /// The next record's bytes, appended to `out`.
     fn append_record(&mut self, out: &mut Vec<u8>) -> Result<(), ReadError> {
+        let len = self.record_length()?;
+        self.fill(out, len)
+    }
+
+    /// The next record's bytes, in a vector of their own with `room` bytes to spare (so that
+    /// appending those does not copy them all).
+    fn record_with_room(&mut self, room: usize) -> Result<Vec<u8>, ReadError> {
+        let len = self.record_length()?;
+        let mut out = Vec::with_capacity(len as usize + room);
+        self.fill(&mut out, len)?;
+        Ok(out)
+    }
+
+    /// A record's length, checked against the bytes left.
+    fn record_length(&mut self) -> Result<u64, ReadError> {
         let len = self.length()?;
         if len > self.left {
             return Err(bad("a record past the end of the store").into());
         }
+        Ok(len)
+    }
+
+    /// Appends the next `len` bytes (left in the body) to `out`.
+    fn fill(&mut self, out: &mut Vec<u8>, len: u64) -> Result<(), ReadError> {
         let start = out.len();
         out.resize(start + len as usize, 0);
         self.input.read_exact(&mut out[start..])?;
