@@ -364,6 +364,44 @@ pub fn offset(rope: &Rope, pos: LineCol, encoding: Encoding) -> usize {
     line_start + content.char_to_byte(chars)
 }
 
+/// [`offset`] and its [`position`] in UTF-8 for a text not held in a rope (a file read from disk
+/// to answer a request): only the text up to `pos`'s line is read.
+pub fn locate(text: &str, pos: LineCol, encoding: Encoding) -> (usize, LineCol) {
+    let bytes = text.as_bytes();
+    let (mut start, mut line) = (0, 0);
+    // Lines end as in the rope: at `\n`, `\r\n` or a lone `\r`.
+    let mut ends = memchr::memchr2_iter(b'\n', b'\r', bytes);
+    while line < pos.line {
+        match ends.next() {
+            Some(i) if bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') => {
+                ends.next();
+                start = i + 2;
+            }
+            Some(i) => start = i + 1,
+            // Past the last line: the end of the text.
+            None => return (text.len(), LineCol { line, character: (text.len() - start) as u32 }),
+        }
+        line += 1;
+    }
+    let content = &text[start..memchr::memchr2(b'\n', b'\r', &bytes[start..]).map_or(text.len(), |n| start + n)];
+    let character = pos.character as usize;
+    let column = match encoding {
+        // A byte inside a character snaps back to its start.
+        Encoding::Utf8 => (0..=character.min(content.len())).rev().find(|&b| content.is_char_boundary(b)).unwrap_or(0),
+        Encoding::Utf16 => {
+            let mut units = 0;
+            content
+                .char_indices()
+                .find(|&(_, c)| {
+                    units += c.len_utf16();
+                    units > character
+                })
+                .map_or(content.len(), |(b, _)| b)
+        }
+    };
+    (start + column, LineCol { line, character: column as u32 })
+}
+
 /// Position of byte offset `byte` in `rope` (clamped to the end).
 pub fn position(rope: &Rope, byte: usize, encoding: Encoding) -> LineCol {
     let byte = byte.min(rope.len_bytes());
@@ -402,6 +440,31 @@ mod tests {
         assert_eq!(offset(&rope, lc(1, 4), Encoding::Utf8), 8);
         assert_eq!(position(&rope, 8, Encoding::Utf16), lc(1, 2));
         assert_eq!(position(&rope, 8, Encoding::Utf8), lc(1, 4));
+    }
+
+    /// A text read from disk is located as a rope locates it, up to the line asked for only.
+    #[test]
+    fn locate_agrees_with_the_rope() {
+        let texts = ["ab\r\n😀x\n", "a\rb\n\nc", "\x0c\ndef f():\n    pass\n", "", "no end", "é\r\n\r\n", "x\r"];
+        for text in texts {
+            let rope = Rope::from_str(text);
+            for line in 0..5 {
+                for character in 0..6 {
+                    for encoding in [Encoding::Utf8, Encoding::Utf16] {
+                        let at = offset(&rope, lc(line, character), encoding);
+                        let expected = (at, position(&rope, at, Encoding::Utf8));
+                        assert_eq!(
+                            locate(text, lc(line, character), encoding),
+                            expected,
+                            "{text:?} {line}:{character}"
+                        );
+                    }
+                }
+            }
+        }
+        // A form feed does not end a line, as for the editor and the parser.
+        assert_eq!(Rope::from_str("\x0c\ndef f():\n").len_lines(), 3);
+        assert_eq!(locate("\x0c\ndef f():\n", lc(1, 4), Encoding::Utf16).0, 6);
     }
 
     #[test]

@@ -248,6 +248,31 @@ fn definition_within_and_across_files() {
     assert_eq!(server.shutdown(), 0);
 }
 
+/// Lines end where the editor ends them: a form feed (as CPython's sources have between sections)
+/// starts no line, in a file read from disk as in an open document edited by position.
+#[test]
+fn form_feeds_do_not_end_lines() {
+    let text = "import os\n\x0c\ndef target():\n    pass\n\x0c\ntarget()\n";
+    let dir = workspace(&[("app/sections.py", text)]);
+    let mut server = Server::start(dir.path());
+    let path = dir.path().join("app/sections.py");
+    let at_line_2 = [("sections.py".to_owned(), 2)];
+    assert_eq!(server.definition(&path, 5, 2).iter().map(file_line).collect::<Vec<_>>(), at_line_2);
+    server.open(&path, "python", text);
+    assert_eq!(server.definition(&path, 5, 2).iter().map(file_line).collect::<Vec<_>>(), at_line_2);
+    // Rename the definition by its position: `target` is columns 4..10 of line 2.
+    server.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri(&path), "version": 2}, "contentChanges": [{
+            "range": {"start": {"line": 2, "character": 4}, "end": {"line": 2, "character": 10}}, "text": "aimed"}]}),
+    );
+    let hits = server.workspace_symbols("aimed");
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!(hits[0]["location"]["range"]["start"], json!({"line": 2, "character": 4}));
+    assert!(server.symbol_names("target").is_empty());
+    assert_eq!(server.shutdown(), 0);
+}
+
 #[test]
 fn document_symbols_are_hierarchical_for_unopened_files() {
     let dir = project();

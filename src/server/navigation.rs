@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use ropey::Rope;
 use tower_lsp_server::jsonrpc::{Error, Result};
 use tower_lsp_server::ls_types::*;
 
@@ -14,7 +13,7 @@ use tower_lsp_server::{Bounded, NotCancellable, OngoingProgress};
 use super::documents::with_extractor;
 use super::indexing::{begin_progress, forward_progress};
 use super::{off_thread, proto, Backend};
-use crate::document::{self, Encoding};
+use crate::document;
 use crate::index::{DefinitionQuery, FileEntry, Index, Origin, SymbolRef, Symbols};
 use crate::lang::Lang;
 use crate::parser::{identifier_at, skip};
@@ -25,7 +24,6 @@ use crate::symbol::Symbol;
 pub(super) struct Source {
     pub path: Option<PathBuf>,
     pub text: String,
-    pub rope: Rope,
     pub tree: Option<tree_sitter::Tree>,
     pub symbols: Vec<Symbol>,
 }
@@ -43,7 +41,6 @@ impl Backend {
             return Ok(Source {
                 path: proto::path(uri),
                 text: doc.text(),
-                rope: doc.rope().clone(),
                 tree: doc.tree().cloned(),
                 symbols: doc.symbols.clone(),
             });
@@ -54,7 +51,8 @@ impl Backend {
         if bytes.len() as u64 > self.config().max_file_size || crate::scanner::is_binary(&bytes) {
             return Err(Error::invalid_params(format!("{} is binary or too large", path.display())));
         }
-        let text = String::from_utf8_lossy(&bytes).into_owned();
+        // Valid UTF-8 (nearly every file) is taken as it is read, not copied.
+        let text = String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         let (tree, symbols) = match Lang::from_path(&path).filter(|_| parse) {
             Some(lang) => with_extractor(|ex| match ex.parse(lang, text.as_bytes(), None) {
                 Ok(tree) => {
@@ -65,20 +63,19 @@ impl Backend {
             }),
             None => (None, Vec::new()),
         };
-        Ok(Source { path: Some(path), rope: Rope::from_str(&text), text, tree, symbols })
+        Ok(Source { path: Some(path), text, tree, symbols })
     }
 
     /// The name under the cursor and a definition query for it.
     fn query_at(&self, params: &TextDocumentPositionParams) -> Result<Option<DefinitionQuery>> {
         // Files that are not open are not parsed: the name under the cursor is found lexically.
         let source = self.source(&params.text_document.uri, false)?;
-        let offset = document::offset(&source.rope, proto::line_col(params.position), self.encoding());
+        let (offset, at) = document::locate(&source.text, proto::line_col(params.position), self.encoding());
         let name = match &source.tree {
             Some(tree) => identifier_at(tree, source.text.as_bytes(), offset).map(|(name, _)| name),
             None => word_at(&source.text, offset),
         };
         let Some(name) = name else { return Ok(None) };
-        let at = document::position(&source.rope, offset, Encoding::Utf8);
         Ok(Some(DefinitionQuery {
             name,
             file: source.path.clone(),
@@ -242,13 +239,32 @@ fn word_at(text: &str, offset: usize) -> Option<String> {
 fn imports(text: &str) -> Vec<String> {
     const KEYWORDS: &[&str] =
         &["import ", "from ", "use ", "#include", "require", "using ", "mod ", "extern crate", "include ", "source "];
-    let mut out: Vec<String> = text
-        .lines()
-        .map(str::trim_start)
-        .filter(|l| KEYWORDS.iter().any(|k| l.starts_with(k)) || l.contains("require(") || l.contains("import("))
-        .flat_map(|l| {
-            l.split(|c: char| !(c.is_alphanumeric() || c == '_')).filter(|w| !w.is_empty()).map(str::to_owned)
+    const CALLS: &[&str] = &["require(", "import("];
+    let bytes = text.as_bytes();
+    // A definition asked from a large file that is not open reads it whole: line by line only
+    // for their first bytes, the calls found by a search of the whole text.
+    let mut lines: Vec<(usize, usize)> = Vec::new();
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', bytes).chain([bytes.len()]) {
+        let line = text[start..end].trim_start();
+        if line.starts_with(['i', 'f', 'u', '#', 'r', 'm', 'e', 's']) && KEYWORDS.iter().any(|k| line.starts_with(k)) {
+            lines.push((start, end));
+        }
+        start = end + 1;
+    }
+    for call in CALLS {
+        for at in memchr::memmem::find_iter(bytes, call) {
+            let start = memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |n| n + 1);
+            let end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |n| at + n);
+            lines.push((start, end));
+        }
+    }
+    let mut out: Vec<String> = lines
+        .into_iter()
+        .flat_map(|(start, end)| {
+            text[start..end].split(|c: char| !(c.is_alphanumeric() || c == '_')).filter(|w| !w.is_empty())
         })
+        .map(str::to_owned)
         .collect();
     out.sort_unstable();
     out.dedup();
@@ -258,6 +274,20 @@ fn imports(text: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn imports_are_the_words_of_import_lines() {
+        let text = "import os\r\nx = 1\n  from a.b import c\nconst m = require('mod_x')\nlet y = await import('dyn')\n\
+                    #include <stdio.h>\nfoo(); // module m\nusing_it()\nend require(";
+        let mut expected = vec![
+            "os", "import", "from", "a", "b", "c", "const", "m", "require", "mod_x", "let", "y", "await", "dyn",
+            "include", "stdio", "h", "end",
+        ];
+        expected.sort_unstable();
+        expected.dedup();
+        assert_eq!(imports(text), expected);
+        assert!(imports("").is_empty());
+    }
 
     #[test]
     fn word_at_finds_identifiers_around_the_cursor() {
