@@ -3,12 +3,13 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 use nucleo_matcher::pattern::{Atom, AtomKind, CaseMatching, Normalization};
 use nucleo_matcher::{Config, Matcher, Utf32Str};
 
 use super::names::{self, Fit, FitQuery, Shape};
-use super::{Index, SymbolRef};
+use super::{FileEntry, Index, SymbolRef};
 use crate::symbol::{Name, Role};
 
 /// A `workspace/symbol` query.
@@ -387,9 +388,7 @@ fn browse(index: &Index, limit: usize) -> Vec<SymbolRef> {
 /// How a definition relates to the place it is asked from, best first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Proximity {
-    /// In the same file, inside a scope that encloses the cursor (or at top level).
-    Scope,
-    /// Elsewhere in the same file.
+    /// In the cursor's own file (those in a scope enclosing the cursor first: see [`resolve`]).
     SameFile,
     /// In a file the current file imports, or in the same directory.
     Related,
@@ -400,52 +399,58 @@ enum Proximity {
 }
 
 pub(super) fn resolve(index: &Index, query: &DefinitionQuery) -> Vec<SymbolRef> {
-    let candidates = index.definitions_of(&query.name);
+    let Some(name) = Name::lookup(&query.name) else { return Vec::new() };
     // Paths are looked at as bytes: `Path::parent` and friends parse components, which costs more
     // than the rest when a name such as `clone` has thousands of definitions.
     let from_dir = query.file.as_deref().and_then(Path::parent).map(|d| d.as_os_str().as_encoded_bytes());
-    let mut ranked: Vec<(Proximity, u64, SymbolRef)> = candidates
+    // All of a file's definitions are as near as each other, except in the cursor's own file:
+    // files are ranked first, and definitions read only from the nearest (a name such as `clone`
+    // has 14 thousand definitions in 500 files of rust-crates).
+    let mut files: Vec<(Proximity, Arc<FileEntry>)> = index
+        .defining_files(name)
         .into_iter()
-        .map(|hit| {
-            let same_file = query.file.as_deref() == Some(&*hit.file.path);
-            let proximity = if same_file {
-                if scope_encloses(&hit, query.line, query.col) {
-                    Proximity::Scope
-                } else {
-                    Proximity::SameFile
-                }
-            } else if from_dir.is_some_and(|dir| in_dir(&hit.file.path, dir))
-                || !hit.file.vendored && imported(&hit.file.path, &query.imports)
+        .map(|file| {
+            let proximity = if query.file.as_deref() == Some(&*file.path) {
+                Proximity::SameFile
+            } else if from_dir.is_some_and(|dir| in_dir(&file.path, dir))
+                || !file.vendored && imported(&file.path, &query.imports)
             {
                 Proximity::Related
-            } else if hit.file.vendored {
+            } else if file.vendored {
                 Proximity::Vendored
             } else {
                 Proximity::Workspace
             };
-            // Innermost first: the smaller the enclosing scope, the closer.
-            let depth = if proximity == Proximity::Scope { scope_size(&hit) } else { 0 };
-            (proximity, depth, hit)
+            (proximity, file)
         })
         .collect();
-    let Some(best) = ranked.iter().map(|(p, _, _)| *p).min() else { return Vec::new() };
-    ranked.retain(|(p, _, _)| *p == best);
-    if best == Proximity::Scope {
-        // Only the innermost definitions are equally good.
-        let innermost = ranked.iter().map(|(_, d, _)| *d).min().unwrap_or_default();
-        ranked.retain(|(_, d, _)| *d == innermost);
+    let Some(best) = files.iter().map(|(p, _)| *p).min() else { return Vec::new() };
+    let limit = if query.limit == 0 { usize::MAX } else { query.limit };
+    if best == Proximity::SameFile {
+        let own = files.iter().find(|(p, _)| *p == best).map(|(_, file)| Index::definitions_in(file, name));
+        let mut hits = own.unwrap_or_default();
+        // Those in a scope enclosing the cursor (top level encloses all), innermost only; else all.
+        let depths: Vec<Option<u64>> =
+            hits.iter().map(|hit| scope_encloses(hit, query.line, query.col).then(|| scope_size(hit))).collect();
+        if let Some(innermost) = depths.iter().flatten().min().copied() {
+            let mut depths = depths.iter();
+            hits.retain(|_| depths.next() == Some(&Some(innermost)));
+        }
+        hits.truncate(limit);
+        return hits;
     }
-    // Paths compare as bytes (a component-wise comparison costs more than the rest when a name
-    // such as `clone` has thousands of definitions); only the best `limit` are sorted.
-    fn key((_, depth, hit): &(Proximity, u64, SymbolRef)) -> (u64, &[u8], usize) {
-        (*depth, hit.file.path.as_os_str().as_encoded_bytes(), hit.index)
+    // The rest in path order, then document order: only as many files as the limit needs are read.
+    files.retain(|(p, _)| *p == best);
+    files.sort_unstable_by(|(_, a), (_, b)| path_bytes(&a.path).cmp(path_bytes(&b.path)));
+    let mut hits = Vec::new();
+    for (_, file) in files {
+        if hits.len() >= limit {
+            break;
+        }
+        hits.extend(Index::definitions_in(&file, name));
     }
-    if query.limit > 0 && ranked.len() > query.limit {
-        ranked.select_nth_unstable_by(query.limit, |a, b| key(a).cmp(&key(b)));
-        ranked.truncate(query.limit);
-    }
-    ranked.sort_unstable_by(|a, b| key(a).cmp(&key(b)));
-    ranked.into_iter().map(|(_, _, hit)| hit).collect()
+    hits.truncate(limit);
+    hits
 }
 
 /// Whether the definition's enclosing scope (its parent, or the file for top-level ones) holds the
@@ -673,6 +678,107 @@ mod tests {
         let capped = resolve(&index, &query(10));
         let at = |hits: &[SymbolRef]| hits.iter().map(|h| (h.file.path.to_path_buf(), h.index)).collect::<Vec<_>>();
         assert_eq!(at(&capped), at(&all[..10]));
+    }
+
+    /// What `resolve` must return, computed the plain way: every definition classified, the
+    /// nearest kept, sorted whole.
+    fn resolve_reference(index: &Index, query: &DefinitionQuery) -> Vec<(PathBuf, usize)> {
+        let from_dir = query.file.as_deref().and_then(Path::parent).map(|d| d.as_os_str().as_encoded_bytes());
+        // 0: in an enclosing scope, 1: elsewhere in the file, then the other files' proximities.
+        let mut ranked: Vec<(u8, u64, Vec<u8>, usize)> = index
+            .definitions_of(&query.name)
+            .into_iter()
+            .map(|hit| {
+                let (class, depth) = if query.file.as_deref() == Some(&*hit.file.path) {
+                    if scope_encloses(&hit, query.line, query.col) {
+                        (0, scope_size(&hit))
+                    } else {
+                        (1, 0)
+                    }
+                } else if from_dir.is_some_and(|dir| in_dir(&hit.file.path, dir))
+                    || !hit.file.vendored && imported(&hit.file.path, &query.imports)
+                {
+                    (2, 0)
+                } else {
+                    (if hit.file.vendored { 4 } else { 3 }, 0)
+                };
+                (class, depth, path_bytes(&hit.file.path).to_vec(), hit.index)
+            })
+            .collect();
+        ranked.sort();
+        let Some(&(class, depth, _, _)) = ranked.first() else { return Vec::new() };
+        ranked.retain(|r| (r.0, r.1) == (class, depth) || class > 0 && r.0 == class);
+        let limit = if query.limit == 0 { usize::MAX } else { query.limit };
+        ranked
+            .into_iter()
+            .take(limit)
+            .map(|(_, _, path, i)| (PathBuf::from(String::from_utf8(path).unwrap()), i))
+            .collect()
+    }
+
+    #[test]
+    fn resolve_returns_what_ranking_every_definition_would() {
+        let mut rng = fastrand::Rng::with_seed(3);
+        let index = Index::new();
+        let names = ["clone", "new", "len", "parse_x"];
+        let mut paths = Vec::new();
+        for f in 0..60 {
+            let dir = ["src", "src/sub", "vendor/dep", "lib"][f % 4];
+            let path = PathBuf::from(format!("/w/{dir}/m{}.rs", f % 7 + f / 20));
+            // Symbols on lines 0, 3, 6, …: each a scope of a few lines, some nested in one before.
+            let mut symbols: Vec<Symbol> = Vec::new();
+            for i in 0..rng.u32(1..30) {
+                let line = i * 3;
+                let end = Pos { line: line + rng.u32(0..12), col: 1, col16: 1 };
+                let start = Pos { line, col: 0, col16: 0 };
+                let parent = if i > 0 && rng.bool() { rng.u32(..i) } else { NO_PARENT };
+                let role = if rng.u8(..5) == 0 { Role::Reference } else { Role::Definition };
+                let name = Name::new(names[rng.usize(..names.len())]);
+                let name_range = Span { start, end: Pos { line, col: 3, col16: 3 } };
+                symbols.push(Symbol {
+                    name,
+                    kind: SymbolKind::Function,
+                    role,
+                    range: Span { start, end },
+                    name_range,
+                    parent,
+                });
+            }
+            paths.push(path.clone());
+            let symbols = Symbols::from(symbols);
+            index.upsert(FileUpdate { path, lang: Lang::Rust, symbols, origin: Origin::Disk, stamp: Stamp::default() });
+        }
+        let mut checked = [0; 3];
+        for _ in 0..3000 {
+            let file = match rng.u8(..6) {
+                0 => None,
+                1 => Some(PathBuf::from("/w/src/new_file.rs")),
+                _ => Some(paths[rng.usize(..paths.len())].clone()),
+            };
+            let imports = ["m1", "m4", "dep", "sub"].into_iter().filter(|_| rng.bool()).map(String::from).collect();
+            let query = DefinitionQuery {
+                name: names.get(rng.usize(..names.len() + 1)).unwrap_or(&"undefined").to_string(),
+                file,
+                line: rng.u32(..100),
+                col: rng.u32(..3),
+                imports,
+                limit: [0, 1, 3, 10][rng.usize(..4)],
+            };
+            let got: Vec<(PathBuf, usize)> =
+                resolve(&index, &query).into_iter().map(|hit| (hit.file.path.to_path_buf(), hit.index)).collect();
+            let expected = resolve_reference(&index, &query);
+            assert_eq!(got, expected, "{query:?}");
+            let own = expected.first().is_some_and(|(path, _)| Some(path) == query.file.as_ref());
+            checked[if expected.is_empty() {
+                0
+            } else if own {
+                1
+            } else {
+                2
+            }] += 1;
+        }
+        // Queries answered with nothing, from their own file and from others were all seen.
+        assert!(checked.iter().all(|&n| n > 50), "{checked:?}");
     }
 
     #[test]
