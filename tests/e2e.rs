@@ -248,6 +248,52 @@ fn definition_within_and_across_files() {
     assert_eq!(server.shutdown(), 0);
 }
 
+/// Hover shows the definition's line, what it is, where, and how many others there are; the line
+/// comes from the open buffer when the defining file is open.
+#[test]
+fn hover_shows_the_definition_line_and_where() {
+    let dir = project();
+    let mut server = Server::start(dir.path());
+    let server_py = dir.path().join("app/server.py");
+    let hover = |server: &mut Server, line: u32, character: u32| {
+        let params =
+            json!({"textDocument": {"uri": uri(&server_py)}, "position": {"line": line, "character": character}});
+        server.request("textDocument/hover", params)
+    };
+    // `format_date(self)` on line 8: the sibling module's definition, its line trimmed.
+    let value = hover(&mut server, 8, 16)["contents"]["value"].as_str().unwrap().to_owned();
+    assert!(value.starts_with("```python\ndef format_date(value):\n```"), "{value}");
+    assert!(value.contains("function `format_date`"), "{value}");
+    assert!(value.contains("helpers.py:1"), "{value}");
+    // A method: its class is named.
+    let value = hover(&mut server, 13, 20)["contents"]["value"].as_str().unwrap().to_owned();
+    assert!(value.contains("`serve_forever` in `ThreadingHTTPServer`"), "{value}");
+    // The defining file open with unsaved text: its line is the buffer's.
+    let helpers = dir.path().join("app/helpers.py");
+    server.open(&helpers, "python", &HELPERS_PY.replace("(value):", "(value, *rest):"));
+    let value = hover(&mut server, 8, 16)["contents"]["value"].as_str().unwrap().to_owned();
+    assert!(value.contains("def format_date(value, *rest):"), "{value}");
+    // Whitespace: no hover.
+    assert_eq!(hover(&mut server, 3, 0), Value::Null);
+    assert_eq!(server.shutdown(), 0);
+}
+
+/// A definition deep in a file with CRLF line ends that is not open: the hover shows its line
+/// without the carriage return.
+#[test]
+fn hover_reads_one_line_of_a_file_not_open() {
+    let mut text: String = (0..3000).map(|i| format!("x{i} = {i}\r\n")).collect();
+    text.push_str("def deep_target():\r\n    pass\r\n");
+    let dir = workspace(&[("gen/big.py", &text), ("app/use.py", "from big import deep_target\ndeep_target()\n")]);
+    let mut server = Server::start(dir.path());
+    let params =
+        json!({"textDocument": {"uri": uri(&dir.path().join("app/use.py"))}, "position": {"line": 1, "character": 3}});
+    let value = server.request("textDocument/hover", params)["contents"]["value"].as_str().unwrap().to_owned();
+    assert!(value.starts_with("```python\ndef deep_target():\n```"), "{value}");
+    assert!(value.contains("big.py:3001"), "{value}");
+    assert_eq!(server.shutdown(), 0);
+}
+
 /// Lines end where the editor ends them: a form feed (as CPython's sources have between sections)
 /// starts no line, in a file read from disk as in an open document edited by position.
 #[test]

@@ -158,8 +158,15 @@ impl Backend {
                 return (line < doc.rope().len_lines()).then(|| doc.rope().line(line).to_string());
             }
         }
+        // Only the line is decoded: a definition can be deep in a large file.
         let bytes = std::fs::read(&hit.file.path).ok()?;
-        String::from_utf8_lossy(&bytes).lines().nth(line).map(str::to_owned)
+        let start = match line {
+            0 => 0,
+            _ => memchr::memchr_iter(b'\n', &bytes).nth(line - 1)? + 1,
+        };
+        let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |n| start + n);
+        let text = bytes[start..end].strip_suffix(b"\r").unwrap_or(&bytes[start..end]);
+        Some(String::from_utf8_lossy(text).into_owned())
     }
 
     fn locations(&self, hits: &[SymbolRef]) -> Vec<Location> {
