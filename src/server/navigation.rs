@@ -248,8 +248,8 @@ fn imports(text: &str) -> Vec<String> {
         &["import ", "from ", "use ", "#include", "require", "using ", "mod ", "extern crate", "include ", "source "];
     const CALLS: &[&str] = &["require(", "import("];
     let bytes = text.as_bytes();
-    // A definition asked from a large file that is not open reads it whole: line by line only
-    // for their first bytes, the calls found by a search of the whole text.
+    // A definition asked from a large file that is not open reads all of it: each line is looked
+    // at only for how it starts, and the calls are found by one search of the whole text.
     let mut lines: Vec<(usize, usize)> = Vec::new();
     let mut start = 0;
     for end in memchr::memchr_iter(b'\n', bytes).chain([bytes.len()]) {
@@ -285,10 +285,10 @@ mod tests {
     #[test]
     fn imports_are_the_words_of_import_lines() {
         let text = "import os\r\nx = 1\n  from a.b import c\nconst m = require('mod_x')\nlet y = await import('dyn')\n\
-                    #include <stdio.h>\nfoo(); // module m\nusing_it()\nend require(";
+                    #include <stdio.h>\nfoo(); // module m\nusing_it()\nend require(\nuse last_mod";
         let mut expected = vec![
             "os", "import", "from", "a", "b", "c", "const", "m", "require", "mod_x", "let", "y", "await", "dyn",
-            "include", "stdio", "h", "end",
+            "include", "stdio", "h", "end", "use", "last_mod",
         ];
         expected.sort_unstable();
         expected.dedup();
