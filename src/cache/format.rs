@@ -458,16 +458,25 @@ fn read_names<R: Read>(
 
 /// A LEB128 length off the front of `bytes`.
 fn take_len(bytes: &mut &[u8]) -> Option<u64> {
+    let next = || -> Result<u8, ()> {
+        let (&byte, rest) = bytes.split_first().ok_or(())?;
+        *bytes = rest;
+        Ok(byte)
+    };
+    leb128(next).ok().flatten()
+}
+
+/// A LEB128 number whose bytes `next` gives; `None` when it runs past 64 bits.
+fn leb128<E>(mut next: impl FnMut() -> Result<u8, E>) -> Result<Option<u64>, E> {
     let mut value = 0u64;
     for shift in (0..64).step_by(7) {
-        let (&byte, rest) = bytes.split_first()?;
-        *bytes = rest;
+        let byte = next()?;
         value |= u64::from(byte & 0x7f) << shift;
         if byte & 0x80 == 0 {
-            return Some(value);
+            return Ok(Some(value));
         }
     }
-    None
+    Ok(None)
 }
 
 /// Words of a name bit set block that say which of its sets' words follow.
@@ -740,20 +749,16 @@ impl<R: Read> Body<R> {
 
     /// A LEB128 length.
     fn length(&mut self) -> Result<u64, ReadError> {
-        let mut value = 0u64;
-        for shift in (0..64).step_by(7) {
+        let next = || -> Result<u8, ReadError> {
             if self.left == 0 {
                 return Err(bad("a record past the end of the store").into());
             }
             let mut byte = [0];
             self.input.read_exact(&mut byte)?;
             self.left -= 1;
-            value |= u64::from(byte[0] & 0x7f) << shift;
-            if byte[0] & 0x80 == 0 {
-                return Ok(value);
-            }
-        }
-        Err(bad("bad record length").into())
+            Ok(byte[0])
+        };
+        leb128(next)?.ok_or_else(|| bad("bad record length").into())
     }
 }
 
