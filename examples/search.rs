@@ -116,6 +116,7 @@ fn load_export(index: &Index, dir: &Path, export: &Path) {
             symbols: Symbols::from(symbols),
             origin: Origin::Disk,
             stamp: Stamp::default(),
+            stored: None,
         });
     }
 }

@@ -9,12 +9,16 @@
 //!     28     8  body length (u64 LE)           -- not the file's length: a truncated store, discarded
 //!     36     …  body
 //!
-//! body   = record(Meta) record(Head) names block × ⌈Head.defined / 64⌉ record(File) × Head.files
+//! body   = record(Meta) record(Head) names block × ⌈Head.defined / 64⌉ defs
+//!          record(File) × Head.files
 //! record = LEB128 length ++ a postcard value of that length
 //! names  = LEB128 length ++ (LEB128 length of a name) × Head.names
 //!          LEB128 length ++ the names' UTF-8 texts, end to end
 //! block  = LEB128 length ++ 5 u64 LE words, bit s set when set s has a word ++ those words (u64
 //!          LE), bit i of each for name 64 × block + i
+//! defs   = LEB128 length ++ for each of the Head.defined names: LEB128 count of the files
+//!          defining it ++ their numbers (order in the store), increasing: the first, then each
+//!          one's gap to the one before less one (LEB128 each)
 //! ```
 //! `Meta` names the symdex version, the grammar/query version, the build and the root: a store from
 //! another one is *outdated* (its entries count as stale). `Head` holds the language table and the
@@ -24,7 +28,10 @@
 //! rebuild them. A file holds its path relative to the root (bytes), its language (an index into
 //! the language table), its stamp and its symbols, one byte string whose names are indexes into the
 //! name table: the index's own 16- or 24-byte records ([`decode_records`]: a load copies them),
-//! or compact numbers for files with symbols neither fits (see [`decode_symbols`]).
+//! or compact numbers for files with symbols neither fits (see [`decode_symbols`]). The `defs`
+//! list, name by name, which files define the name table's names, as the files' symbols say
+//! file by file: a load fills the index's name → files table from them before the files come
+//! (see [`crate::index::Index::list_stored`]).
 //!
 //! [`write`] sends the body out once through a buffered writer, hashing it on the way, then seeks
 //! back to fill in the checksum and the length. [`read`] hashes the body as it comes in and decodes
@@ -43,14 +50,15 @@ use rustc_hash::FxHashMap as HashMap;
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::index::{
-    name_block, FileEntry, Packed, Small, StoredNames, Symbols, SymbolsBuilder, NAME_SETS, NAME_TEXT_PADDING,
+    name_block, FileEntry, Packed, Small, StoredDefinitions, StoredNames, Symbols, SymbolsBuilder, NAME_SETS,
+    NAME_TEXT_PADDING,
 };
 use crate::lang::Lang;
 use crate::symbol::{intern_all, Name, Pos, Role, Span, Symbol, SymbolKind, Texts};
 
 pub(super) const MAGIC: [u8; 8] = *b"SYMDEXIX";
 /// Bump when the layout of the body changes.
-pub(super) const FORMAT: u32 = 5;
+pub(super) const FORMAT: u32 = 6;
 pub(super) const HEADER_LEN: usize = 8 + 4 + 16 + 8;
 /// Where the checksum goes (and the length after it).
 const CHECKSUM_AT: u64 = 12;
@@ -118,6 +126,8 @@ pub(super) struct StoredFile {
     pub racy: bool,
     /// The symbols, decoded, when [`Visit::start`] asked for them and the language is known.
     pub symbols: Option<Symbols>,
+    /// The file's number: its order in the store.
+    pub at: u32,
 }
 
 /// What [`read`] reports to, as it goes. Nothing it was given may be used unless `read` returns
@@ -133,6 +143,8 @@ pub(super) trait Visit {
     /// texts and their bit sets (only when decoding).
     fn name_table(&mut self, _stored: StoredNames) {}
     fn file(&mut self, file: StoredFile);
+    /// Which files define each name of the name table, before the files (only when decoding).
+    fn definitions(&mut self, _stored: StoredDefinitions) {}
 }
 
 /// A file to encode.
@@ -150,9 +162,11 @@ pub(super) fn write<W: Write + Seek>(mut out: W, meta: &Meta, files: &[EncodeFil
     let mut lang_ids: HashMap<&'static str, u32> = HashMap::default();
     let mut names: Vec<Name> = Vec::new();
     let mut name_ids: HashMap<Name, u32> = HashMap::default();
+    // (name, file) for each name a file defines, in file order; each name's last file.
+    let (mut defining, mut last_file) = (Vec::new(), Vec::new());
     // The names defined first: they are the index's name table, whose bit sets follow them.
     for definitions in [true, false] {
-        for f in files {
+        for (k, f) in files.iter().enumerate() {
             let lang = f.entry.lang.name();
             lang_ids.entry(lang).or_insert_with(|| {
                 langs.push(lang);
@@ -160,10 +174,16 @@ pub(super) fn write<W: Write + Seek>(mut out: W, meta: &Meta, files: &[EncodeFil
             });
             for (name, role) in f.entry.symbols.names() {
                 if role == Role::Definition || !definitions {
-                    name_ids.entry(name).or_insert_with(|| {
+                    let id = *name_ids.entry(name).or_insert_with(|| {
                         names.push(name);
                         (names.len() - 1) as u32
                     });
+                    if definitions {
+                        last_file.resize(names.len(), u32::MAX);
+                        if std::mem::replace(&mut last_file[id as usize], k as u32) != k as u32 {
+                            defining.push((id, k as u32));
+                        }
+                    }
                 }
             }
         }
@@ -204,6 +224,7 @@ pub(super) fn write<W: Write + Seek>(mut out: W, meta: &Meta, files: &[EncodeFil
             .for_each(|w| scratch.extend_from_slice(&w.to_le_bytes()));
         put_bytes(&mut body, &scratch)?;
     }
+    put_bytes(&mut body, &encode_definitions(defined, &defining)?)?;
     let mut blob = Vec::new();
     for f in files {
         blob.clear();
@@ -241,6 +262,71 @@ pub(super) fn write<W: Write + Seek>(mut out: W, meta: &Meta, files: &[EncodeFil
     let total = HEADER_LEN as u64 + len;
     out.seek(SeekFrom::Start(start + total))?;
     Ok(total)
+}
+
+/// The `defs` list of `defined` names from (name, file) pairs in file order.
+fn encode_definitions(defined: usize, defining: &[(u32, u32)]) -> io::Result<Vec<u8>> {
+    // Grouped by name (a counting sort: each name's files stay in order).
+    let mut ends = vec![0u32; defined + 1];
+    defining.iter().for_each(|&(name, _)| ends[name as usize + 1] += 1);
+    (1..ends.len()).for_each(|i| ends[i] += ends[i - 1]);
+    let mut next = ends.clone();
+    let mut files = vec![0u32; defining.len()];
+    for &(name, file) in defining {
+        files[next[name as usize] as usize] = file;
+        next[name as usize] += 1;
+    }
+    let mut out = Vec::with_capacity(defining.len() * 2 + defined);
+    for by_name in ends.windows(2).map(|w| &files[w[0] as usize..w[1] as usize]) {
+        put_len(&mut out, by_name.len() as u64)?;
+        let mut before = None;
+        for &file in by_name {
+            put_len(&mut out, before.map_or(file, |b: u32| file - b - 1).into())?;
+            before = Some(file);
+        }
+    }
+    Ok(out)
+}
+
+/// Reads the `defs` list of the store's `defined` names (see [`encode_definitions`]); `files` is
+/// how many files the store holds. Read past unless `decode`.
+fn read_definitions<R: Read>(
+    body: &mut Body<R>,
+    defined: &[(Name, u32)],
+    files: u64,
+    decode: bool,
+) -> Result<Option<StoredDefinitions>, ReadError> {
+    let mut buf = Vec::new();
+    let mut bytes = body.record(&mut buf)?;
+    if !decode {
+        return Ok(None);
+    }
+    let wrong = || bad("a bad list of definitions");
+    let mut ends = Vec::with_capacity(defined.len());
+    let mut listed = Vec::with_capacity(bytes.len() / 2);
+    for _ in defined {
+        let count = take_len(&mut bytes).ok_or_else(wrong)?;
+        // Each file number takes a byte at least.
+        if count > bytes.len() as u64 {
+            return Err(wrong().into());
+        }
+        let mut before: Option<u64> = None;
+        for _ in 0..count {
+            let gap = take_len(&mut bytes).ok_or_else(wrong)?;
+            let file = before.map_or(Some(gap), |b| b.checked_add(gap)?.checked_add(1)).ok_or_else(wrong)?;
+            if file >= files {
+                return Err(wrong().into());
+            }
+            listed.push(file as u32);
+            before = Some(file);
+        }
+        ends.push(u32::try_from(listed.len()).map_err(|_| wrong())?);
+    }
+    if !bytes.is_empty() {
+        return Err(wrong().into());
+    }
+    let names = defined.iter().map(|(name, _)| *name).collect();
+    Ok(Some(StoredDefinitions { names, ends, files: listed }))
 }
 
 /// How many threads should decode a store of `len` bytes besides the one reading it: none for a
@@ -372,11 +458,15 @@ fn parse<R: Read>(
     let (names, (text, ends)) = read_names(body, head.names, head.defined, decode, workers)?;
     let defined = head.defined as usize;
     let sets = read_name_sets(body, defined, decode)?;
+    let definitions = read_definitions(body, &names[..defined.min(names.len())], head.files, decode)?;
     verified()?;
     if decode {
         visit.names(&names);
         let names = names[..defined].iter().map(|(name, _)| *name).collect();
         visit.name_table(StoredNames { names, text, ends, sets });
+    }
+    if let Some(definitions) = definitions {
+        visit.definitions(definitions);
     }
     read_files(body, head.files, &Decoder { langs: &langs, names: &names, decode, claim }, workers, visit)?;
     if body.left != 0 {
@@ -458,6 +548,11 @@ fn read_names<R: Read>(
 
 /// A LEB128 length off the front of `bytes`.
 fn take_len(bytes: &mut &[u8]) -> Option<u64> {
+    // Most are one byte.
+    if let Some((&byte, rest)) = bytes.split_first().filter(|(b, _)| **b < 0x80) {
+        *bytes = rest;
+        return Some(u64::from(byte));
+    }
     let next = || -> Result<u8, ()> {
         let (&byte, rest) = bytes.split_first().ok_or(())?;
         *bytes = rest;
@@ -531,12 +626,12 @@ struct Decoder<'a> {
 
 impl Decoder<'_> {
     /// The file of a record, unless claimed.
-    fn unclaimed(&self, record: &[u8]) -> Result<Option<StoredFile>, FormatError> {
-        let file = self.file(record)?;
+    fn unclaimed(&self, record: &[u8], at: u32) -> Result<Option<StoredFile>, FormatError> {
+        let file = self.file(record, at)?;
         Ok(if self.decode { (self.claim)(file) } else { Some(file) })
     }
 
-    fn file(&self, record: &[u8]) -> Result<StoredFile, FormatError> {
+    fn file(&self, record: &[u8], at: u32) -> Result<StoredFile, FormatError> {
         let f: FileIn<'_> = exact(record)?;
         let lang = *self.langs.get(f.lang as usize).ok_or_else(|| bad("bad language"))?;
         let symbols = match lang {
@@ -560,6 +655,7 @@ impl Decoder<'_> {
             hash: f.hash,
             racy: f.racy,
             symbols,
+            at,
         })
     }
 }
@@ -567,18 +663,21 @@ impl Decoder<'_> {
 /// File records as read, for a worker to decode.
 #[derive(Default)]
 struct Batch {
+    /// The number of its first file.
+    first: u32,
     bytes: Vec<u8>,
     /// Where each record ends in `bytes`.
     ends: Vec<usize>,
 }
 
 impl Batch {
-    fn records(&self) -> impl Iterator<Item = &[u8]> {
+    /// Each record with its file's number.
+    fn records(&self) -> impl Iterator<Item = (&[u8], u32)> {
         let mut start = 0;
-        self.ends.iter().map(move |&end| {
+        self.ends.iter().zip(self.first..).map(move |(&end, at)| {
             let record = &self.bytes[start..end];
             start = end;
-            record
+            (record, at)
         })
     }
 }
@@ -595,8 +694,8 @@ fn read_files<R: Read>(
 ) -> Result<(), ReadError> {
     if workers == 0 {
         let mut buf = Vec::new();
-        for _ in 0..count {
-            if let Some(file) = decoder.unclaimed(body.record(&mut buf)?)? {
+        for at in 0..count {
+            if let Some(file) = decoder.unclaimed(body.record(&mut buf)?, at as u32)? {
                 visit.file(file);
             }
         }
@@ -607,7 +706,7 @@ fn read_files<R: Read>(
         workers,
         || (),
         |(), batch: Batch| {
-            batch.records().filter_map(|r| decoder.unclaimed(r).transpose()).collect::<Result<Vec<_>, _>>()
+            batch.records().filter_map(|(r, at)| decoder.unclaimed(r, at).transpose()).collect::<Result<Vec<_>, _>>()
         },
         |files| match files {
             Ok(files) => {
@@ -624,7 +723,9 @@ fn read_files<R: Read>(
             for read in 1..=count {
                 body.append_record(&mut batch.bytes)?;
                 batch.ends.push(batch.bytes.len());
-                if (batch.bytes.len() >= BATCH || read == count) && !send(std::mem::take(&mut batch)) {
+                if (batch.bytes.len() >= BATCH || read == count)
+                    && !send(std::mem::replace(&mut batch, Batch { first: read as u32, ..Batch::default() }))
+                {
                     break;
                 }
             }

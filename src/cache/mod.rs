@@ -26,7 +26,7 @@ use std::time::{Duration, Instant, SystemTime};
 use dashmap::DashMap;
 use serde::Serialize;
 
-use crate::index::{FileEntry, Index, NameHint, Origin, Stamp, StoredNames, Symbols};
+use crate::index::{FileEntry, Index, NameHint, Origin, Stamp, StoredDefinitions, StoredNames, Symbols};
 use crate::lang::Lang;
 use crate::scanner::{Candidate, Handing, Handover, IndexedFile, Reuse};
 use crate::symbol::Name;
@@ -222,6 +222,7 @@ impl Cache {
             name_table: None,
             index,
             preloaded: false,
+            definitions: None,
         };
         let handover = handover.map(Mutex::new);
         let walked = OnceLock::new();
@@ -244,6 +245,10 @@ impl Cache {
         #[cfg(not(unix))]
         let again: Option<&[u8]> = None;
         let read = format::read(&file, again, len, format::workers(len), &mut loading, &claim);
+        // The files the store listed and did not hand over leave the name → files table.
+        if let (Some(index), Some(stored)) = (index, &loading.definitions) {
+            index.end_stored(stored);
+        }
         let (claimed, preloaded) = (claimed.into_inner(), loading.preloaded);
         warm.preloaded = preloaded;
         *warm.hits.get_mut() += claimed;
@@ -419,6 +424,8 @@ struct Loading<'a> {
     /// The index whose name table the store's fills, when it is empty.
     index: Option<&'a Index>,
     preloaded: bool,
+    /// Which files define each name, once listed in the index (see [`Index::list_stored`]).
+    definitions: Option<StoredDefinitions>,
 }
 
 /// Hands `file` to the scan if the walk found it with the stamp stored (and the stamp is not
@@ -442,7 +449,7 @@ fn hand_over(
     let Some(symbols) = file.symbols.take() else { return Err(Some(file)) };
     let stamp = Stamp { size: file.size, mtime_ns: file.mtime_ns, hash: file.hash };
     let lang = candidate.lang;
-    if walked.hand_over(i, IndexedFile { path, lang, symbols, stamp }) {
+    if walked.hand_over(i, IndexedFile { path, lang, symbols, stamp, stored: Some(file.at) }) {
         Ok(())
     } else {
         // The same path stored twice: the first went over.
@@ -494,6 +501,15 @@ impl format::Visit for Loading<'_> {
             symbols: Mutex::new(f.symbols),
         };
         self.files.insert(self.root.join(relative), entry);
+    }
+
+    fn definitions(&mut self, stored: StoredDefinitions) {
+        // Listed before the files come, into the table the store's names filled: the files it
+        // hands over then add none (see [`Index::list_stored`]).
+        if let Some(index) = self.index.filter(|_| self.preloaded) {
+            index.list_stored(&stored);
+            self.definitions = Some(stored);
+        }
     }
 }
 
@@ -584,7 +600,7 @@ impl Reuse for Warm {
             return None;
         };
         self.hits.fetch_add(1, Ordering::Relaxed);
-        Some(IndexedFile { path: candidate.path.clone(), lang: candidate.lang, symbols, stamp })
+        Some(IndexedFile { path: candidate.path.clone(), lang: candidate.lang, symbols, stamp, stored: None })
     }
 }
 

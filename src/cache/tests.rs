@@ -32,6 +32,7 @@ fn index(root: &Path, reuse: &dyn Reuse, racy: &Racy) -> (Index, ScanStats) {
             symbols: file.symbols,
             origin: Origin::Disk,
             stamp: file.stamp,
+            stored: None,
         });
     };
     let stats = scanner::scan(root, &config(), &CancelToken::new(), reuse, &sink, &|_| {});
@@ -51,6 +52,30 @@ fn dump(index: &Index) -> Vec<(PathBuf, &'static str, &'static str, u32, u32)> {
         .collect();
     rows.sort();
     rows
+}
+
+/// Every definition of every name either index ever defined: (name, file, symbol), sorted.
+fn definitions(index: &Index, other: &Index) -> Vec<(&'static str, PathBuf, usize)> {
+    let mut names: Vec<&'static str> = [index, other]
+        .iter()
+        .flat_map(|i| i.files())
+        .flat_map(|f| f.symbols.iter().map(|s| s.name.as_str()).collect::<Vec<_>>())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    for name in &names {
+        let mut files: Vec<_> = index.definitions_of(name).iter().map(|d| d.file.id).collect();
+        files.dedup();
+        assert_eq!(index.listed_files(name), files.len(), "{name}: a file listed that is not indexed");
+    }
+    let mut found: Vec<_> = names
+        .into_iter()
+        .flat_map(|name| {
+            index.definitions_of(name).into_iter().map(move |d| (name, d.file.path.to_path_buf(), d.index))
+        })
+        .collect();
+    found.sort();
+    found
 }
 
 /// What workspace/symbol finds for `text`: each hit's file and symbol, sorted.
@@ -194,6 +219,11 @@ fn a_warm_scan_reuses_exactly_the_unchanged_files() {
         assert_eq!((c.entries, c.hits, c.stale, c.misses, c.dropped), (5, 2, 2, 1, 1), "{handing_over}: {c:?}");
         assert_eq!((stats.cache_hits, stats.files_indexed), (2, 5), "{handing_over}");
         assert_eq!(dump(&warm), dump(&fresh), "{handing_over}");
+        // The store listed the definitions of every file it held: those of the files it did not
+        // hand over (changed, deleted) are gone again, the others are found.
+        let found = definitions(&warm, &fresh);
+        assert_eq!(found, definitions(&fresh, &warm), "{handing_over}");
+        assert!(found.iter().any(|d| d.0 == "Unchanged") && !found.iter().any(|d| d.0 == "deleted"));
         // The names of the store's old versions stay in the name table; searches drop them.
         for query in ["size", "same", "touched", "deleted", "new_file", "Unchanged", "m"] {
             assert_eq!(search(&warm, query), search(&fresh, query), "{handing_over}: {query}");
@@ -201,6 +231,28 @@ fn a_warm_scan_reuses_exactly_the_unchanged_files() {
         // The touched file's stamp now carries its new mtime.
         let c_rs = warm.file(&root.join("pkg/c.rs")).unwrap();
         assert_eq!(c_rs.stamp.mtime_ns, scanner::mtime_ns(&fs::metadata(root.join("pkg/c.rs")).unwrap()));
+        // A file the store handed over changes as any other.
+        let f_py = root.join("f.py");
+        let edited = |index: &Index| {
+            let symbols = crate::parser::Extractor::new()
+                .extract_source(Lang::Python, b"class Edited:\n    def method(self): pass\n")
+                .unwrap();
+            let stamp = Stamp::default();
+            index.upsert(FileUpdate {
+                path: f_py.clone(),
+                lang: Lang::Python,
+                symbols: Symbols::from(symbols),
+                origin: Origin::Disk,
+                stamp,
+                stored: None,
+            });
+        };
+        edited(&warm);
+        assert!(warm.definitions_of("Unchanged").is_empty());
+        assert_eq!(warm.definitions_of("Edited").len(), 1);
+        assert_eq!(warm.definitions_of("method").len(), 1);
+        warm.remove(&f_py);
+        assert!(warm.definitions_of("method").is_empty(), "{handing_over}");
     }
 }
 
@@ -602,6 +654,7 @@ fn a_warm_index_takes_its_name_table_from_the_store() {
         ),
         origin: Origin::Editor,
         stamp: Stamp::default(),
+        stored: None,
     });
     let store = w.cache.load(w.work.path());
     store.prepare(&other);

@@ -17,6 +17,30 @@ const ONE: u32 = 2;
 /// Several files: `MANY | i`, the files in `many[i]`.
 const MANY: u32 = 1 << 31;
 
+/// Which of a persistent store's files define each of its defined names, as the store keeps it:
+/// what a warm start fills the table with at once, name by name (see
+/// [`super::Index::list_stored`]), rather than file by file.
+#[derive(Debug, Default)]
+pub struct StoredDefinitions {
+    /// The store's defined names, interned, in the store's order.
+    pub names: Vec<Name>,
+    /// Where each name's files end in `files`.
+    pub ends: Vec<u32>,
+    /// Store file numbers (their order in the store), increasing within each name.
+    pub files: Vec<u32>,
+}
+
+impl StoredDefinitions {
+    /// Each name with the store files that define it.
+    pub(super) fn iter(&self) -> impl Iterator<Item = (Name, &[u32])> + '_ {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        self.names
+            .iter()
+            .zip(starts.zip(&self.ends))
+            .map(|(&name, (start, &end))| (name, &self.files[start as usize..end as usize]))
+    }
+}
+
 #[derive(Default)]
 pub(super) struct Definitions {
     slots: Vec<u32>,
@@ -68,6 +92,25 @@ impl Definitions {
             slot => self.spill(FileIds::from_slice(&[(slot - ONE).min(id), (slot - ONE).max(id)])),
         };
         slot == NEVER
+    }
+
+    /// Records that the files `ids` (in increasing order) define `name`: at once when no file
+    /// defines it yet, else one by one.
+    pub(super) fn add_sorted(&mut self, name: Name, ids: &[FileId]) {
+        let at = self.grow_to(name);
+        match (self.slots[at], ids) {
+            (_, []) => {}
+            (NEVER | NONE, &[id]) if id < MANY - ONE => self.slots[at] = id + ONE,
+            (NEVER | NONE, ids) => self.slots[at] = self.spill(FileIds::from_slice(ids)),
+            _ => ids.iter().for_each(|&id| {
+                self.add(name, id);
+            }),
+        }
+    }
+
+    /// Makes room for `more` names defined by several files.
+    pub(super) fn reserve_many(&mut self, more: usize) {
+        self.many.reserve(more);
     }
 
     /// Records that `name` is in the name table, defined by no file yet.

@@ -14,7 +14,7 @@ mod packed;
 mod rank;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 
 use dashmap::mapref::entry::Entry;
@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use crate::lang::Lang;
 use crate::symbol::{Name, Role, Symbol};
 
+pub use defs::StoredDefinitions;
 pub use names::{block as name_block, StoredNames, SETS as NAME_SETS, TEXT_PADDING as NAME_TEXT_PADDING};
 pub use packed::{Packed, Small, Symbols, SymbolsBuilder};
 pub use rank::{is_vendored, DefinitionQuery, SearchQuery};
@@ -152,6 +153,9 @@ pub struct FileUpdate {
     pub symbols: Symbols,
     pub origin: Origin,
     pub stamp: Stamp,
+    /// The file's number in the persistent store that handed it over, whose definitions the
+    /// store listed already (see [`Index::list_stored`]).
+    pub stored: Option<u32>,
 }
 
 /// How many names are about to arrive, and their bytes (an upper bound is fine): see
@@ -173,6 +177,16 @@ pub struct Index {
     /// Every name ever defined, once: what fuzzy search looks through.
     name_table: RwLock<names::NameTable>,
     symbol_count: AtomicUsize,
+    /// The store being loaded whose definitions are listed ahead of its files.
+    stored: RwLock<Option<Listed>>,
+}
+
+/// A store's definitions, listed in the name → files table before its files arrive: store file
+/// `k` under id `base + k` (so that a name's files, in store order, are in id order).
+struct Listed {
+    base: FileId,
+    /// Whether file `k` came, under its id.
+    came: Box<[AtomicBool]>,
 }
 
 impl Index {
@@ -184,17 +198,33 @@ impl Index {
     /// returns whether the update was applied.
     pub fn upsert(&self, update: FileUpdate) -> bool {
         let path: Arc<Path> = Arc::from(update.path.as_path());
-        let id = *self.ids.entry(path.clone()).or_insert_with(|| self.next_id.fetch_add(1, Ordering::Relaxed));
+        // A store's file whose definitions are listed already: under the read lock until it is
+        // counted as come, so that the store's listing cannot end in between.
+        let listed = update.stored.map(|_| self.stored.read().unwrap_or_else(|p| p.into_inner()));
+        let reserved = listed.as_deref().zip(update.stored).and_then(|(listed, k)| {
+            let listed = listed.as_ref()?;
+            Some((listed.base + k, listed.came.get(k as usize)?))
+        });
+        let id = *self.ids.entry(path.clone()).or_insert_with(|| match reserved {
+            Some((id, _)) => id,
+            None => self.next_id.fetch_add(1, Ordering::Relaxed),
+        });
         let entry = Arc::new(FileEntry::new(id, path, update.lang, update.symbols, update.origin, update.stamp));
-        match self.files.entry(id) {
-            Entry::Occupied(mut slot) => {
+        match (self.files.entry(id), reserved) {
+            // New under its reserved id: the store listed its definitions.
+            (Entry::Vacant(slot), Some((reserved, came))) if reserved == id => {
+                self.symbol_count.fetch_add(entry.symbols.len(), Ordering::Relaxed);
+                slot.insert(entry);
+                came.store(true, Ordering::Relaxed);
+            }
+            (Entry::Occupied(mut slot), _) => {
                 if slot.get().origin == Origin::Editor && entry.origin == Origin::Disk {
                     return false;
                 }
                 let old = slot.insert(entry.clone());
                 self.reindex_names(id, Some(&old), Some(&entry));
             }
-            Entry::Vacant(slot) => {
+            (Entry::Vacant(slot), _) => {
                 slot.insert(entry.clone());
                 self.reindex_names(id, None, Some(&entry));
             }
@@ -271,6 +301,14 @@ impl Index {
         self.defining_files(name).into_iter().flat_map(|file| Self::definitions_in(&file, name)).collect()
     }
 
+    /// How many files the name → files table lists for `name`, whether indexed or not (a test
+    /// checks that none is listed that is not).
+    #[cfg(test)]
+    pub(crate) fn listed_files(&self, name: &str) -> usize {
+        let Some(name) = Name::lookup(name) else { return 0 };
+        self.definitions.read().unwrap_or_else(|p| p.into_inner()).files(name).len()
+    }
+
     /// The files defining `name` now.
     fn defining_files(&self, name: Name) -> Vec<Arc<FileEntry>> {
         let ids = self.definitions.read().unwrap_or_else(|p| p.into_inner()).files(name);
@@ -335,6 +373,45 @@ impl Index {
             });
             table.load(stored)
         })
+    }
+
+    /// Lists a store's definitions (`stored`) in the name → files
+    /// table before its files arrive, store file `k` under id `base + k`: adding a warm start's
+    /// million definitions file by file (name by name at random) was a fifth of it, listing them
+    /// name by name is a few milliseconds, and done while the tree is walked. The files the store
+    /// then hands over ([`FileUpdate::stored`]) take their reserved ids and add no definitions;
+    /// [`Index::end_stored`] unlists those that never came. Only after the store's names were
+    /// preloaded ([`Index::preload_names`]): every name is in the table already.
+    pub fn list_stored(&self, stored: &StoredDefinitions) {
+        // Ids for the files that define something (each listed number is a byte of the store).
+        let files = stored.files.iter().max().map_or(0, |&k| k + 1);
+        let base = self.next_id.fetch_add(files, Ordering::Relaxed);
+        let mut definitions = self.definitions.write().unwrap_or_else(|p| p.into_inner());
+        definitions.reserve_many(stored.iter().filter(|(_, files)| files.len() > 1).count());
+        let mut ids: Vec<FileId> = Vec::new();
+        for (name, files) in stored.iter() {
+            ids.clear();
+            ids.extend(files.iter().map(|&k| base + k));
+            definitions.add_sorted(name, &ids);
+        }
+        drop(definitions);
+        *self.stored.write().unwrap_or_else(|p| p.into_inner()) =
+            Some(Listed { base, came: (0..files).map(|_| AtomicBool::new(false)).collect() });
+    }
+
+    /// Ends the listing of [`Index::list_stored`] once the store handed over all it will: the
+    /// definitions of its files that never came (changed, deleted, an open buffer's) leave the
+    /// name → files table.
+    pub fn end_stored(&self, stored: &StoredDefinitions) {
+        let Some(listed) = self.stored.write().unwrap_or_else(|p| p.into_inner()).take() else { return };
+        let gone = |k: u32| !listed.came.get(k as usize).is_some_and(|came| came.load(Ordering::Relaxed));
+        if listed.came.iter().all(|came| came.load(Ordering::Relaxed)) || !stored.files.iter().any(|&k| gone(k)) {
+            return;
+        }
+        let mut definitions = self.definitions.write().unwrap_or_else(|p| p.into_inner());
+        for (name, files) in stored.iter() {
+            files.iter().filter(|&&k| gone(k)).for_each(|&k| definitions.remove(name, listed.base + k));
+        }
     }
 
     /// Gives back the spare capacity the name indexes grew into (up to half of them), keeping a

@@ -575,6 +575,7 @@ mod tests {
                 symbols: Symbols::from(symbols),
                 origin: Origin::Disk,
                 stamp: Stamp::default(),
+                stored: None,
             });
         }
         (index, names)
@@ -746,7 +747,14 @@ mod tests {
             }
             paths.push(path.clone());
             let symbols = Symbols::from(symbols);
-            index.upsert(FileUpdate { path, lang: Lang::Rust, symbols, origin: Origin::Disk, stamp: Stamp::default() });
+            index.upsert(FileUpdate {
+                path,
+                lang: Lang::Rust,
+                symbols,
+                origin: Origin::Disk,
+                stamp: Stamp::default(),
+                stored: None,
+            });
         }
         let mut checked = [0; 3];
         for _ in 0..3000 {

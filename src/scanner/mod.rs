@@ -91,6 +91,9 @@ pub struct IndexedFile {
     pub lang: Lang,
     pub symbols: Symbols,
     pub stamp: Stamp,
+    /// Its number in the persistent store that handed it over (see
+    /// [`crate::index::FileUpdate::stored`]).
+    pub stored: Option<u32>,
 }
 
 impl IndexedFile {
@@ -102,6 +105,7 @@ impl IndexedFile {
             symbols: self.symbols,
             origin: crate::index::Origin::Disk,
             stamp: self.stamp,
+            stored: self.stored,
         }
     }
 }
@@ -567,7 +571,7 @@ fn index_bytes(
     }
     let symbols = extractor.extract_definitions(lang, bytes).map_err(|e| Skip::Parse(path.to_path_buf(), e))?;
     let stamp = Stamp { size: bytes.len() as u64, mtime_ns, hash: *blake3::hash(bytes).as_bytes() };
-    Ok(IndexedFile { path: path.to_path_buf(), lang, symbols: Symbols::from(symbols), stamp })
+    Ok(IndexedFile { path: path.to_path_buf(), lang, symbols: Symbols::from(symbols), stamp, stored: None })
 }
 
 /// The references to `name` inside the function bodies that indexing skipped (see

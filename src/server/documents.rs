@@ -95,6 +95,7 @@ impl Backend {
             symbols: crate::index::Symbols::from(doc.symbols.as_slice()),
             origin: Origin::Editor,
             stamp: Stamp { mtime_ns: scanner::now_ns(), ..Stamp::default() },
+            stored: None,
         });
     }
 }

@@ -301,7 +301,13 @@ impl Reuse for Indexed<'_> {
         }
         let mut stamp = file.stamp;
         stamp.mtime_ns = candidate.mtime_ns;
-        Some(IndexedFile { path: candidate.path.clone(), lang: file.lang, symbols: file.symbols.clone(), stamp })
+        Some(IndexedFile {
+            path: candidate.path.clone(),
+            lang: file.lang,
+            symbols: file.symbols.clone(),
+            stamp,
+            stored: None,
+        })
     }
 }
 
