@@ -162,8 +162,8 @@ pub(super) fn write<W: Write + Seek>(mut out: W, meta: &Meta, files: &[EncodeFil
     let mut lang_ids: HashMap<&'static str, u32> = HashMap::default();
     let mut names: Vec<Name> = Vec::new();
     let mut name_ids: HashMap<Name, u32> = HashMap::default();
-    // (name, file) for each name a file defines, in file order; each name's last file.
-    let (mut defining, mut last_file) = (Vec::new(), Vec::new());
+    // (name, file) for each name a file defines, in file order; a file's names, each once.
+    let (mut defining, mut file_names) = (Vec::new(), Vec::new());
     // The names defined first: they are the index's name table, whose bit sets follow them.
     for definitions in [true, false] {
         for (k, f) in files.iter().enumerate() {
@@ -179,13 +179,13 @@ pub(super) fn write<W: Write + Seek>(mut out: W, meta: &Meta, files: &[EncodeFil
                         (names.len() - 1) as u32
                     });
                     if definitions {
-                        last_file.resize(names.len(), u32::MAX);
-                        if std::mem::replace(&mut last_file[id as usize], k as u32) != k as u32 {
-                            defining.push((id, k as u32));
-                        }
+                        file_names.push(id);
                     }
                 }
             }
+            file_names.sort_unstable();
+            file_names.dedup();
+            defining.extend(file_names.drain(..).map(|id| (id, k as u32)));
         }
         if definitions {
             defined = names.len();
