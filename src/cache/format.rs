@@ -162,8 +162,8 @@ pub(super) fn write<W: Write + Seek>(mut out: W, meta: &Meta, files: &[EncodeFil
     let mut lang_ids: HashMap<&'static str, u32> = HashMap::default();
     let mut names: Vec<Name> = Vec::new();
     let mut name_ids: HashMap<Name, u32> = HashMap::default();
-    // (name, file) for each name a file defines, in file order; a file's names, each once.
-    let (mut defining, mut file_names) = (Vec::new(), Vec::new());
+    // (name, file) for each definition, in file order.
+    let mut defining = Vec::new();
     // The names defined first: they are the index's name table, whose bit sets follow them.
     for definitions in [true, false] {
         for (k, f) in files.iter().enumerate() {
@@ -179,13 +179,10 @@ pub(super) fn write<W: Write + Seek>(mut out: W, meta: &Meta, files: &[EncodeFil
                         (names.len() - 1) as u32
                     });
                     if definitions {
-                        file_names.push(id);
+                        defining.push((id, k as u32));
                     }
                 }
             }
-            file_names.sort_unstable();
-            file_names.dedup();
-            defining.extend(file_names.drain(..).map(|id| (id, k as u32)));
         }
         if definitions {
             defined = names.len();
@@ -264,7 +261,8 @@ pub(super) fn write<W: Write + Seek>(mut out: W, meta: &Meta, files: &[EncodeFil
     Ok(total)
 }
 
-/// The `defs` list of `defined` names from (name, file) pairs in file order.
+/// The `defs` list of `defined` names from (name, file) pairs in file order (a file defining a
+/// name twice listed once).
 fn encode_definitions(defined: usize, defining: &[(u32, u32)]) -> io::Result<Vec<u8>> {
     // Grouped by name (a counting sort: each name's files stay in order).
     let mut ends = vec![0u32; defined + 1];
@@ -278,9 +276,11 @@ fn encode_definitions(defined: usize, defining: &[(u32, u32)]) -> io::Result<Vec
     }
     let mut out = Vec::with_capacity(defining.len() * 2 + defined);
     for by_name in ends.windows(2).map(|w| &files[w[0] as usize..w[1] as usize]) {
-        put_len(&mut out, by_name.len() as u64)?;
+        // In file order: a file's repeats are side by side.
+        let distinct = by_name.chunk_by(|a, b| a == b);
+        put_len(&mut out, distinct.clone().count() as u64)?;
         let mut before = None;
-        for &file in by_name {
+        for file in distinct.map(|same| same[0]) {
             put_len(&mut out, before.map_or(file, |b: u32| file - b - 1).into())?;
             before = Some(file);
         }

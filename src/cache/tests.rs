@@ -188,7 +188,7 @@ fn a_warm_scan_reuses_exactly_the_unchanged_files() {
         ("b.py", "def same_size_aa(): pass\n"),
         ("pkg/c.rs", "fn touched_only() {}\n"),
         ("pkg/d.py", "def deleted(): pass\n"),
-        ("f.py", "class Unchanged:\n    def method(self): pass\n"),
+        ("f.py", "class Unchanged:\n    def method(self): pass\nclass Other:\n    def method(self): pass\n"),
     ] {
         write_old(root, path, text);
     }
