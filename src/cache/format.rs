@@ -161,7 +161,7 @@ pub(super) fn write<W: Write + Seek>(mut out: W, meta: &Meta, files: &[EncodeFil
     let mut langs: Vec<&'static str> = Vec::new();
     let mut lang_ids: HashMap<&'static str, u32> = HashMap::default();
     let mut names: Vec<Name> = Vec::new();
-    let mut name_ids: HashMap<Name, u32> = HashMap::default();
+    let mut name_ids = NameIds::default();
     // (name, file) for each definition, in file order.
     let mut defining = Vec::new();
     // The names defined first: they are the index's name table, whose bit sets follow them.
@@ -174,7 +174,7 @@ pub(super) fn write<W: Write + Seek>(mut out: W, meta: &Meta, files: &[EncodeFil
             });
             for (name, role) in f.entry.symbols.names() {
                 if role == Role::Definition || !definitions {
-                    let id = *name_ids.entry(name).or_insert_with(|| {
+                    let id = name_ids.id_or_insert(name, || {
                         names.push(name);
                         (names.len() - 1) as u32
                     });
@@ -227,11 +227,11 @@ pub(super) fn write<W: Write + Seek>(mut out: W, meta: &Meta, files: &[EncodeFil
         blob.clear();
         let records = match &f.entry.symbols {
             Symbols::Small(records) => {
-                records.iter().for_each(|r| blob.extend_from_slice(&r.to_bytes(name_ids[&r.name()])));
+                records.iter().for_each(|r| blob.extend_from_slice(&r.to_bytes(name_ids.id(r.name()))));
                 Records::Small
             }
             Symbols::Packed(records) => {
-                records.iter().for_each(|r| blob.extend_from_slice(&r.to_bytes(name_ids[&r.name()])));
+                records.iter().for_each(|r| blob.extend_from_slice(&r.to_bytes(name_ids.id(r.name()))));
                 Records::Packed
             }
             symbols => {
@@ -259,6 +259,35 @@ pub(super) fn write<W: Write + Seek>(mut out: W, meta: &Meta, files: &[EncodeFil
     let total = HEADER_LEN as u64 + len;
     out.seek(SeekFrom::Start(start + total))?;
     Ok(total)
+}
+
+/// Each name's number in a store being written, by the name's own number (names are numbered
+/// densely: an array where a hash map took a tenth of the store's writing).
+#[derive(Default)]
+pub(super) struct NameIds(Vec<u32>);
+
+impl NameIds {
+    const NONE: u32 = u32::MAX;
+
+    /// The number of `name`, given it by `new` when it has none.
+    pub(super) fn id_or_insert(&mut self, name: Name, new: impl FnOnce() -> u32) -> u32 {
+        if name.index() >= self.0.len() {
+            // All the names interned so far at once (the store's are most of them).
+            self.0.resize(Name::count().max(name.index() + 1), Self::NONE);
+        }
+        let id = &mut self.0[name.index()];
+        if *id == Self::NONE {
+            *id = new();
+        }
+        *id
+    }
+
+    /// The number given to `name`.
+    fn id(&self, name: Name) -> u32 {
+        let id = self.0[name.index()];
+        debug_assert_ne!(id, Self::NONE, "every symbol's name is numbered before it is written");
+        id
+    }
 }
 
 /// The `defs` list of `defined` names from (name, file) pairs in file order (a file defining a
@@ -1069,7 +1098,7 @@ pub(super) fn decode_symbols(mut blob: &[u8], count: u32, names: &[(Name, u32)])
 }
 
 /// Encodes symbols the way [`decode_symbols`] reads them.
-pub(super) fn encode_symbols(symbols: impl Iterator<Item = Symbol>, name_ids: &HashMap<Name, u32>, out: &mut Vec<u8>) {
+pub(super) fn encode_symbols(symbols: impl Iterator<Item = Symbol>, name_ids: &NameIds, out: &mut Vec<u8>) {
     let mut put = |mut value: u32| loop {
         let byte = (value & 0x7f) as u8;
         value >>= 7;
@@ -1080,7 +1109,7 @@ pub(super) fn encode_symbols(symbols: impl Iterator<Item = Symbol>, name_ids: &H
         out.push(byte | 0x80);
     };
     for s in symbols {
-        put(name_ids[&s.name]);
+        put(name_ids.id(s.name));
         put(kind_code(s.kind));
         put(role_code(s.role));
         put(s.parent.wrapping_add(1));

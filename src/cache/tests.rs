@@ -471,7 +471,8 @@ fn symbols_round_trip_through_their_compact_encoding() {
     assert_eq!(f.symbols.as_deref(), Some(&symbols[..]));
     // A count that does not match the bytes is an error, not a misread.
     let names: Vec<(Name, u32)> = ["outer", "héllo😀"].map(|t| (Name::new(t), t.len() as u32)).to_vec();
-    let ids = names.iter().enumerate().map(|(i, (n, _))| (*n, i as u32)).collect();
+    let mut ids = format::NameIds::default();
+    names.iter().enumerate().for_each(|(i, (n, _))| assert_eq!(ids.id_or_insert(*n, || i as u32), i as u32));
     let mut blob = Vec::new();
     format::encode_symbols(symbols.iter().copied(), &ids, &mut blob);
     assert_eq!(format::decode_symbols(&blob, 3, &names).unwrap().to_vec(), symbols);
