@@ -160,7 +160,11 @@ fn decode_claiming(
 /// Indexes `root` as `symdex index` does: the store of `cache` loaded beside the walk, handing
 /// unchanged files over as it is read.
 fn index_loading(root: &Path, cache: &Cache) -> (Index, ScanStats, CacheStats) {
-    let index = Index::new();
+    index_loading_into(Index::new(), root, cache)
+}
+
+/// [`index_loading`] into `index` (which may hold open buffers already).
+fn index_loading_into(index: Index, root: &Path, cache: &Cache) -> (Index, ScanStats, CacheStats) {
     let sink = |file: IndexedFile| {
         index.upsert(file.into_update());
     };
@@ -254,6 +258,39 @@ fn a_warm_scan_reuses_exactly_the_unchanged_files() {
         warm.remove(&f_py);
         assert!(warm.definitions_of("method").is_empty(), "{handing_over}");
     }
+}
+
+#[test]
+fn a_file_open_before_the_load_keeps_its_buffers_definitions() {
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path();
+    write_old(root, "a.py", "class Stored:\n    def method(self): pass\n");
+    write_old(root, "b.py", "def method(): pass\n");
+    let cache_dir = tempfile::tempdir().unwrap();
+    let cache = Cache::at(cache_dir.path());
+    let racy = Racy::new();
+    let (cold, _) = index(root, &NoReuse, &racy);
+    save(&cache, root, &cold, &racy);
+    // Opened, and emptied, before the store loads: the name table stays empty, so the store's
+    // definitions are listed, a.py's among them; the buffer keeps its file from the store.
+    let open = Index::new();
+    let a_py = root.join("a.py");
+    open.upsert(FileUpdate {
+        path: a_py.clone(),
+        lang: Lang::Python,
+        symbols: Symbols::default(),
+        origin: Origin::Editor,
+        stamp: Stamp::default(),
+        stored: None,
+    });
+    let (warm, _, c) = index_loading_into(open, root, &cache);
+    assert_eq!(c.status, LoadStatus::Loaded);
+    assert!(warm.definitions_of("Stored").is_empty());
+    assert_eq!(warm.listed_files("Stored"), 0, "the store's a.py unlisted");
+    let method: Vec<_> = warm.definitions_of("method").iter().map(|d| d.file.path.to_path_buf()).collect();
+    assert_eq!(method, [root.join("b.py")]);
+    assert_eq!(warm.listed_files("method"), 1);
+    assert!(warm.file(&a_py).unwrap().symbols.is_empty());
 }
 
 #[test]
