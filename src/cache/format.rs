@@ -262,7 +262,7 @@ pub(super) fn write<W: Write + Seek>(mut out: W, meta: &Meta, files: &[EncodeFil
 }
 
 /// Each name's number in a store being written, by the name's own number (names are numbered
-/// densely: an array where a hash map took a tenth of the store's writing).
+/// densely: an array where a hash map took a quarter of the store's writing).
 #[derive(Default)]
 pub(super) struct NameIds(Vec<u32>);
 
