@@ -262,15 +262,8 @@ fn a_warm_scan_reuses_exactly_the_unchanged_files() {
 
 #[test]
 fn a_file_open_before_the_load_keeps_its_buffers_definitions() {
-    let work = tempfile::tempdir().unwrap();
-    let root = work.path();
-    write_old(root, "a.py", "class Stored:\n    def method(self): pass\n");
-    write_old(root, "b.py", "def method(): pass\n");
-    let cache_dir = tempfile::tempdir().unwrap();
-    let cache = Cache::at(cache_dir.path());
-    let racy = Racy::new();
-    let (cold, _) = index(root, &NoReuse, &racy);
-    save(&cache, root, &cold, &racy);
+    let w = saved([("a.py", "class Stored:\n    def method(self): pass\n"), ("b.py", "def method(): pass\n")]);
+    let root = w.work.path();
     // Opened, and emptied, before the store loads: the name table stays empty, so the store's
     // definitions are listed, a.py's among them; the buffer keeps its file from the store.
     let open = Index::new();
@@ -283,7 +276,7 @@ fn a_file_open_before_the_load_keeps_its_buffers_definitions() {
         stamp: Stamp::default(),
         stored: None,
     });
-    let (warm, _, c) = index_loading_into(open, root, &cache);
+    let (warm, _, c) = index_loading_into(open, root, &w.cache);
     assert_eq!(c.status, LoadStatus::Loaded);
     assert!(warm.definitions_of("Stored").is_empty());
     assert_eq!(warm.listed_files("Stored"), 0, "the store's a.py unlisted");
@@ -528,9 +521,16 @@ struct Saved3 {
 }
 
 fn saved_workspace() -> Saved3 {
+    let files: Vec<_> =
+        (0..12).map(|i| (format!("m{i:02}.py"), format!("class C{i}:\n    def m{i}(self): pass\n"))).collect();
+    saved(files.iter().map(|(path, text)| (path.as_str(), text.as_str())))
+}
+
+/// A workspace of `files` (path, text), indexed and saved.
+fn saved<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> Saved3 {
     let work = tempfile::tempdir().unwrap();
-    for i in 0..12 {
-        write_old(work.path(), &format!("m{i:02}.py"), &format!("class C{i}:\n    def m{i}(self): pass\n"));
+    for (path, text) in files {
+        write_old(work.path(), path, text);
     }
     let cache_dir = tempfile::tempdir().unwrap();
     let cache = Cache::at(cache_dir.path());
