@@ -200,10 +200,10 @@ impl Index {
         let path: Arc<Path> = Arc::from(update.path.as_path());
         // A store's file whose definitions are listed already: under the read lock until it is
         // counted as come, so that the store's listing cannot end in between.
-        let listed = update.stored.map(|_| self.stored.read().unwrap_or_else(|p| p.into_inner()));
-        let reserved = listed.as_deref().zip(update.stored).and_then(|(listed, k)| {
+        let listed = update.stored.map(|k| (k, self.stored.read().unwrap_or_else(|p| p.into_inner())));
+        let reserved = listed.as_ref().and_then(|(k, listed)| {
             let listed = listed.as_ref()?;
-            Some((listed.base + k, listed.came.get(k as usize)?))
+            Some((listed.base + k, listed.came.get(*k as usize)?))
         });
         let id = *self.ids.entry(path.clone()).or_insert_with(|| match reserved {
             Some((id, _)) => id,
@@ -375,10 +375,10 @@ impl Index {
         })
     }
 
-    /// Lists a store's definitions (`stored`) in the name → files
-    /// table before its files arrive, store file `k` under id `base + k`: adding a warm start's
-    /// million definitions file by file (name by name at random) was a fifth of it, listing them
-    /// name by name is a few milliseconds, and done while the tree is walked. The files the store
+    /// Lists a store's definitions (`stored`) in the name → files table before its files arrive,
+    /// store file `k` under id `base + k`: adding a warm start's million definitions file by file
+    /// (name by name at random) was a fifth of it, listing them name by name is a few
+    /// milliseconds, and done while the tree is walked. The files the store
     /// then hands over ([`FileUpdate::stored`]) take their reserved ids and add no definitions;
     /// [`Index::end_stored`] unlists those that never came. Only after the store's names were
     /// preloaded ([`Index::preload_names`]): every name is in the table already.
@@ -404,10 +404,10 @@ impl Index {
     /// name → files table.
     pub fn end_stored(&self, stored: &StoredDefinitions) {
         let Some(listed) = self.stored.write().unwrap_or_else(|p| p.into_inner()).take() else { return };
-        let gone = |k: u32| !listed.came.get(k as usize).is_some_and(|came| came.load(Ordering::Relaxed));
-        if listed.came.iter().all(|came| came.load(Ordering::Relaxed)) || !stored.files.iter().any(|&k| gone(k)) {
+        if listed.came.iter().all(|came| came.load(Ordering::Relaxed)) {
             return;
         }
+        let gone = |k: u32| !listed.came.get(k as usize).is_some_and(|came| came.load(Ordering::Relaxed));
         let mut definitions = self.definitions.write().unwrap_or_else(|p| p.into_inner());
         for (name, files) in stored.iter() {
             files.iter().filter(|&&k| gone(k)).for_each(|&k| definitions.remove(name, listed.base + k));
