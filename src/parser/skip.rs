@@ -19,7 +19,10 @@
 //! `pub field: Type,` per line, `extern "C" {` blocks of one-line signatures. The lexer recognizes those that hold nothing the tags query looks
 //! at (no definition keyword, no call or macro by a bare or method name, no comment or character)
 //! and leaves them out too, making their definitions itself ([`item_symbols`]): on rust-crates
-//! they are a quarter of the bytes, and a third of the parse. This module does no IO.
+//! they are a quarter of the bytes, and a third of the parse. So is a whole function (at the
+//! top of a file, or in an `impl`, `trait` or `mod` block) whose header holds nothing the query
+//! looks at and whose body defines nothing: the parser never sees it, and its body is where its
+//! references are when asked for (`Item::body`). This module does no IO.
 
 use std::ops::Range;
 use std::time::Instant;
@@ -49,6 +52,9 @@ pub struct Item {
     pub range: Range<usize>,
     pub name: Range<usize>,
     pub kind: SymbolKind,
+    /// A Rust function left out whole: its body, braces included, where the references that
+    /// indexing did not see are ([`bodies_mentioning`]).
+    pub body: Option<Range<usize>>,
 }
 
 /// What to leave out when parsing `src` (of `lang`) for its definitions.
@@ -114,12 +120,14 @@ pub fn bodies_mentioning(lang: Lang, src: &[u8], word: &[u8]) -> Vec<Range<usize
         return Vec::new();
     }
     let finder = memchr::memmem::Finder::new(word);
-    skipped(lang, src)
-        .0
-        .into_iter()
-        .filter(|(range, part)| *part != Part::Other && finder.find(&src[range.clone()]).is_some())
-        .map(|(range, part)| if part == Part::Body { range.start - 1..range.end + 1 } else { range })
-        .collect()
+    let (ranges, items) = skipped(lang, src);
+    let blocks = ranges.into_iter().filter(|(_, part)| *part != Part::Other);
+    let blocks = blocks.map(|(range, part)| if part == Part::Body { range.start - 1..range.end + 1 } else { range });
+    // The bodies of the functions left out whole, among the others in order.
+    let mut bodies: Vec<_> = blocks.chain(items.into_iter().filter_map(|item| item.body)).collect();
+    bodies.retain(|range| finder.find(&src[range.clone()]).is_some());
+    bodies.sort_unstable_by_key(|range| range.start);
+    bodies
 }
 
 fn dialect(lang: Lang) -> Option<&'static Dialect> {
@@ -226,9 +234,35 @@ struct Block {
     first: usize,
     /// Rust bodies: their statements, for a body that is kept.
     statements: Statements,
-    /// Rust: an `extern "C" {` block at the top of the file, whose one-line signatures are
-    /// simple items.
-    foreign: bool,
+    /// Rust: the items this block holds, when they may be read like those at the top of the
+    /// file (the block is an `extern`, `impl`, `trait` or `mod` body at item level).
+    decls: Option<Decls>,
+}
+
+/// What a Rust block at item level holds (a `declaration_list` to the parser).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Decls {
+    /// `extern "C" { .. }`: one-line signatures and statics.
+    Foreign,
+    /// `impl T { .. }`: methods, constants and types.
+    Impl,
+    /// `trait T { .. }`: methods, with or without a default body.
+    Trait,
+    /// `mod m { .. }`: what the top of a file holds.
+    Module,
+}
+
+/// A Rust function whose header holds nothing the tags query looks at: left out whole, with
+/// its definition made by the lexer, if its body turns out to hold no definition either.
+struct FnItem {
+    /// Its first byte (`pub`, a qualifier, or `fn`).
+    start: usize,
+    name: Range<usize>,
+    kind: SymbolKind,
+    /// The offset of its body's `{`.
+    body: usize,
+    /// The length of `found` at `start`.
+    first: usize,
 }
 
 /// The statements of a Rust body read so far. A body that defines something is parsed, but the
@@ -277,6 +311,10 @@ struct Lexer<'a> {
     last_comment: Option<usize>,
     /// Rust: the simple items read whole (their ranges are also in `found`).
     items: Vec<Item>,
+    /// Rust: what the block that the item being read opens will hold (`impl`, `trait`, `mod`).
+    opens: Option<Decls>,
+    /// Rust: the function being read, if it may be left out whole.
+    fn_item: Option<FnItem>,
     /// The last byte of the last token the parser will see (0: none yet): an item starts after
     /// `;`, `}` or nothing.
     last: u8,
@@ -303,6 +341,8 @@ impl<'a> Lexer<'a> {
             line_start: true,
             last_comment: None,
             items: Vec::new(),
+            opens: None,
+            fn_item: None,
             last: 0,
         }
     }
@@ -344,12 +384,22 @@ impl<'a> Lexer<'a> {
                     }
                 }
                 b if self.d.rust && at_line_start && self.at_item_start() && is_ident_start(b) => {
-                    let foreign = !self.blocks.is_empty();
-                    if let Some(end) = simple_item(self.src, self.i, foreign, &mut self.items) {
+                    let within = self.blocks.last().and_then(|b| b.decls);
+                    let end = simple_item(self.src, self.i, within, &mut self.items)
+                        .or_else(|| plain_item(self.src, self.i, within));
+                    if let Some(end) = end {
                         self.found.push((self.i..end, Part::Other));
                         self.i = end;
                         continue;
                     }
+                    self.opens = opens(self.src, self.i);
+                    self.fn_item = fn_item(self.src, self.i, within).map(|(name, kind, body)| FnItem {
+                        start: self.i,
+                        name,
+                        kind,
+                        body,
+                        first: self.found.len(),
+                    });
                     self.word()?
                 }
                 b'"' => {
@@ -391,6 +441,7 @@ impl<'a> Lexer<'a> {
                     if self.pending_fn == Some((self.blocks.len(), self.nest)) {
                         self.pending_fn = None;
                     }
+                    self.opens = None;
                     if self.d.rust {
                         self.semicolon();
                     }
@@ -427,18 +478,18 @@ impl<'a> Lexer<'a> {
         Some((found, self.items))
     }
 
-    /// Whether an item may start here: at the top of the file or of a top-level `extern` block
-    /// (there `foreign`), after a whole item.
+    /// Whether an item may start here: at the top of the file or of a block of items (`Decls`)
+    /// there, after a whole item.
     fn at_item_start(&self) -> bool {
-        let (top, foreign) = match self.blocks.as_slice() {
-            [] => (true, false),
-            [block] => (block.foreign, true),
-            _ => (false, false),
-        };
-        top && self.nest == 0
+        self.at_item_level() && (matches!(self.last, 0 | b';' | b'}') || !self.blocks.is_empty() && self.last == b'{')
+    }
+
+    /// Whether the lexer stands among items: at the top of the file or in blocks of items.
+    fn at_item_level(&self) -> bool {
+        self.nest == 0
             && self.in_macro.is_none()
             && self.pending_fn.is_none()
-            && (matches!(self.last, 0 | b';' | b'}') || foreign && self.last == b'{')
+            && self.blocks.iter().all(|b| b.decls.is_some())
     }
 
     fn peek(&self, ahead: usize) -> Option<u8> {
@@ -518,23 +569,36 @@ impl<'a> Lexer<'a> {
         };
         let (start, first) = (self.i + 1, self.found.len());
         let statements = Statements { nest: self.nest, start, first, ..Statements::default() };
-        let top = self.blocks.is_empty() && self.nest == 0 && self.in_macro.is_none() && self.pending_fn.is_none();
-        let foreign = self.d.rust && top && is_extern_block(&self.src[..self.i]);
-        self.blocks.push(Block { start, body, keep: false, first, statements, foreign });
+        let opens = self.opens.take();
+        let decls = match self.d.rust && !body && self.at_item_level() {
+            false => None,
+            true if is_extern_block(&self.src[..self.i]) => Some(Decls::Foreign),
+            true => opens,
+        };
+        self.blocks.push(Block { start, body, keep: false, first, statements, decls });
         self.token(false, false);
     }
 
     fn close(&mut self) -> Option<()> {
         let block = self.blocks.pop()?;
+        self.opens = None;
         // A `fn` type in a field (`handler: Option<fn(u32)>,`) has no body; none after this brace.
         if self.pending_fn.is_some_and(|(depth, _)| depth > self.blocks.len()) {
             self.pending_fn = None;
         }
+        let fn_item = self.fn_item.take_if(|f| f.body + 1 >= block.start);
         if block.body && !block.keep {
             // Everything recorded inside lies within this body.
             self.found.truncate(block.first);
             self.last_comment = None;
-            if self.i - block.start >= MIN_BODY {
+            let end = self.i + 1;
+            if let Some(f) = fn_item.filter(|f| f.body + 1 == block.start && rest_is_blank(self.src, end)) {
+                // The whole function, whose definition the lexer makes.
+                self.found.truncate(f.first);
+                self.found.push((f.start..end, Part::Other));
+                let body = Some(f.body..end);
+                self.items.push(Item { range: f.start..end, name: f.name, kind: f.kind, body });
+            } else if self.i - block.start >= MIN_BODY {
                 self.found.push((block.start..self.i, Part::Body));
             }
         } else if block.keep {
@@ -858,23 +922,27 @@ impl<'a> Lexer<'a> {
     }
 }
 
-/// The simple item starting at `start` (the first word on its line), pushed on `items`
-/// (a struct's fields after it), and the offset after it; nothing but blanks follow it on its
-/// last line. A `const`, `static` or `type` of one line, or a `struct` or `union` whose
-/// fields stand one per line, holding nothing the tags query looks at; in a `foreign` (`extern`)
-/// block, a `static` or a non-generic `fn` signature of one line.
-fn simple_item(src: &[u8], start: usize, foreign: bool, items: &mut Vec<Item>) -> Option<usize> {
+/// The simple item starting at `start` (the first word on its line), `within` a block of items
+/// (`None`: at the top of the file), pushed on `items` (a struct's fields after it), and the
+/// offset after it; nothing but blanks follow it on its last line. A `const`, `static` or
+/// `type` of one line, a `mod name;`, or a `struct` or `union` whose fields stand one per line,
+/// holding nothing the tags query looks at; in an `impl`, a `const` or `type`; in an `extern`
+/// block, a `static` or a non-generic `fn` signature of one line; in a `trait`, such a signature.
+fn simple_item(src: &[u8], start: usize, within: Option<Decls>, items: &mut Vec<Item>) -> Option<usize> {
     let (mut keyword, mut at) = after_visibility(src, start)?;
     // (`safe fn`, Rust 2024, is not this grammar's: its parse leaves `safe` out of the item.)
-    if foreign && keyword == b"unsafe" {
+    let signatures = matches!(within, Some(Decls::Foreign | Decls::Trait));
+    if signatures && keyword == b"unsafe" {
         (keyword, at) = word(src, blanks(src, at));
     }
-    let kind = match keyword {
-        b"fn" if foreign => SymbolKind::Function,
-        b"static" => SymbolKind::Constant,
-        b"const" if !foreign => SymbolKind::Constant,
-        b"type" if !foreign => SymbolKind::Type,
-        b"struct" | b"union" if !foreign => SymbolKind::Struct,
+    let kind = match (keyword, within) {
+        (b"fn", Some(Decls::Foreign)) => SymbolKind::Function,
+        (b"fn", Some(Decls::Trait)) => SymbolKind::Method,
+        (b"static", None | Some(Decls::Module | Decls::Foreign)) => SymbolKind::Constant,
+        (b"const", None | Some(Decls::Module | Decls::Impl)) => SymbolKind::Constant,
+        (b"type", None | Some(Decls::Module | Decls::Impl)) => SymbolKind::Type,
+        (b"struct" | b"union", None | Some(Decls::Module)) => SymbolKind::Struct,
+        (b"mod", None | Some(Decls::Module)) => SymbolKind::Module,
         _ => return None,
     };
     let mut after = blanks(src, at);
@@ -894,8 +962,9 @@ fn simple_item(src: &[u8], start: usize, foreign: bool, items: &mut Vec<Item>) -
     let first = items.len();
     let end = match kind {
         SymbolKind::Struct => fields(src, next, items),
+        SymbolKind::Module => (src.get(next) == Some(&b';')).then_some(next + 1),
         // `fn name(..) -> T;`: no generics, the parameters scanned like a value.
-        SymbolKind::Function => {
+        SymbolKind::Function | SymbolKind::Method => {
             if src.get(next) != Some(&b'(') {
                 return None;
             }
@@ -913,8 +982,134 @@ fn simple_item(src: &[u8], start: usize, foreign: bool, items: &mut Vec<Item>) -
         items.truncate(first);
         return None;
     };
-    items.insert(first, Item { range: start..end, name: after..name_end, kind });
+    items.insert(first, Item { range: start..end, name: after..name_end, kind, body: None });
     Some(end)
+}
+
+/// The `use` declaration starting at `start` (the first word on its line) at the top of a file
+/// or of a `mod` block: the offset after its `;`, which only blanks follow on its line. It
+/// defines and references nothing the tags query tags.
+fn plain_item(src: &[u8], start: usize, within: Option<Decls>) -> Option<usize> {
+    if !matches!(within, None | Some(Decls::Module)) {
+        return None;
+    }
+    let (keyword, at) = after_visibility(src, start)?;
+    if keyword != b"use" {
+        return None;
+    }
+    let len = src[at..].iter().position(|&b| {
+        !(b.is_ascii_alphanumeric() || matches!(b, b'_' | b':' | b'{' | b'}' | b',' | b'*' | b' ' | b'\t' | b'\n'))
+    })?;
+    let end = at + len;
+    (src[end] == b';' && rest_is_blank(src, end + 1)).then_some(end + 1)
+}
+
+/// What the block of the item starting at `start` holds, if it is an `impl`, a `trait` or a
+/// `mod` (an `extern` block is recognized at its brace).
+fn opens(src: &[u8], start: usize) -> Option<Decls> {
+    let (mut keyword, mut at) = after_visibility(src, start)?;
+    if keyword == b"unsafe" {
+        (keyword, at) = word(src, blanks(src, at));
+    }
+    let decls = match keyword {
+        b"impl" => Decls::Impl,
+        b"trait" => Decls::Trait,
+        b"mod" => Decls::Module,
+        _ => return None,
+    };
+    // `impl<T>` and `impl Trait`, `trait Name`, `mod name`: never `implement`.
+    matches!(src.get(at), Some(b' ' | b'<' | b'\t')).then_some(decls)
+}
+
+/// The function starting at `start` (the first word on its line) `within` a block of items:
+/// its name, kind and the offset of its body's `{`, if its header (qualifiers, generics,
+/// parameters, return type, `where` clause) holds nothing the tags query looks at.
+fn fn_item(src: &[u8], start: usize, within: Option<Decls>) -> Option<(Range<usize>, SymbolKind, usize)> {
+    let kind = match within {
+        None | Some(Decls::Module) => SymbolKind::Function,
+        Some(Decls::Impl | Decls::Trait) => SymbolKind::Method,
+        Some(Decls::Foreign) => return None,
+    };
+    let (mut keyword, mut at) = after_visibility(src, start)?;
+    while matches!(keyword, b"const" | b"async" | b"unsafe" | b"extern") {
+        at = blanks(src, at);
+        if keyword == b"extern" && src.get(at) == Some(&b'"') {
+            let abi = src[at + 1..].iter().take(32).position(|&b| b == b'"')?;
+            if !src[at + 1..at + 1 + abi].iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_')) {
+                return None;
+            }
+            at = blanks(src, at + abi + 2);
+        }
+        (keyword, at) = word(src, at);
+    }
+    if keyword != b"fn" {
+        return None;
+    }
+    let name_start = blanks(src, at);
+    let (name, name_end) = word(src, name_start);
+    if name_start == at || !is_name(name) {
+        return None;
+    }
+    Some((name_start..name_end, kind, header(src, name_end)?))
+}
+
+/// From the end of a function's name to its body's `{` (its offset): generics, parameters,
+/// return type and `where` clause, over lines, holding no call or macro, no definition keyword
+/// (but `fn(..)` and `impl Trait` types, `*const T`), no block, comment, string, character or
+/// attribute; ASCII.
+fn header(src: &[u8], from: usize) -> Option<usize> {
+    // Brackets and angle brackets open; the last two bytes that were not blanks.
+    let (mut depth, mut angles, mut prev, mut before) = (0usize, 0usize, b' ', b' ');
+    let mut end = from;
+    loop {
+        let b = *src.get(end)?;
+        match b {
+            b'{' if depth == 0 && angles == 0 => return Some(end),
+            b'(' | b'[' => depth += 1,
+            b')' | b']' => depth = depth.checked_sub(1)?,
+            b'<' => angles += 1,
+            // `->` is no closing angle bracket.
+            b'>' if prev != b'-' => angles = angles.checked_sub(1)?,
+            // An array type's length (`[u8; 4]`).
+            b';' if depth > 0 => {}
+            // The never type (`-> !`).
+            b'!' if prev == b'>' && before == b'-' => {}
+            b'\'' => {
+                // A lifetime (`&'a T`), no character.
+                let (lifetime, after) = word(src, end + 1);
+                if lifetime.is_empty() || src.get(after) == Some(&b'\'') {
+                    return None;
+                }
+                (before, prev, end) = (prev, b'a', after);
+                continue;
+            }
+            b if b.is_ascii_alphabetic() || b == b'_' => {
+                let (w, after) = word(src, end);
+                let next = src.get(blanks(src, after)).copied();
+                let allowed = match w {
+                    b"const" => prev == b'*',
+                    b"fn" => next == Some(b'('),
+                    b"Fn" | b"FnMut" | b"FnOnce" => true,
+                    b"impl" => next != Some(b'('),
+                    // A call (`N(..)` in an array's length) or a macro (`m!(..)`).
+                    _ => !RUST.defs.contains(&w) && !matches!(next, Some(b'(' | b'!')),
+                };
+                if !allowed {
+                    return None;
+                }
+                (before, prev, end) = (prev, b'a', after);
+                continue;
+            }
+            b' ' | b'\t' | b'\r' | b'\n' => {
+                end += 1;
+                continue;
+            }
+            b'{' | b'}' | b';' | b'!' | b'"' | b'/' | b'#' | b'\\' | 0x80.. => return None,
+            _ => {}
+        }
+        (before, prev) = (prev, b);
+        end += 1;
+    }
 }
 
 fn word(src: &[u8], at: usize) -> (&[u8], usize) {
@@ -990,7 +1185,7 @@ fn fields(src: &[u8], at: usize, items: &mut Vec<Item>) -> Option<usize> {
         if ty_end == colon + 1 || (src[stop] == b',' && !rest_is_blank(src, stop + 1)) {
             return None;
         }
-        items.push(Item { range: start..ty_end, name: name_start..name_end, kind: SymbolKind::Field });
+        items.push(Item { range: start..ty_end, name: name_start..name_end, kind: SymbolKind::Field, body: None });
         line = stop;
     }
 }
@@ -1239,9 +1434,11 @@ mod tests {
             "fn a() {{{plain}\n}}\nfn b() {{{nested}\n}}\nimpl S {{\n    fn c(&self) -> u32 {{{plain}\n    }}\n}}\n"
         );
         let got = skipped(Lang::Rust, &src);
-        // `b`'s body is parsed; the statements after its definition are not (see below).
+        // `a` and `c` are left out whole (see below); `b`'s body is parsed, the statements after
+        // its definition are not.
         let after_struct = nested.trim_start_matches("\n    struct Local;");
-        assert_eq!(got, [format!("{plain}\n"), after_struct.to_owned(), format!("{plain}\n    ")]);
+        let (a, c) = (format!("fn a() {{{plain}\n}}"), format!("fn c(&self) -> u32 {{{plain}\n    }}"));
+        assert_eq!(got, [a, after_struct.to_owned(), c]);
     }
 
     #[test]
@@ -1273,7 +1470,7 @@ mod tests {
             "\n    let s = \"} fn {\"; let r = r#\"}\"#; let c = '}'; let b = b'{';\n    // fn }\n    /* /* } */ fn */ let l: &'static str = s;",
         );
         let src = format!("fn a<'a>(x: &'a str) -> &'a str {{{body}\n}}\n");
-        assert_eq!(skipped(Lang::Rust, &src), [format!("{body}\n")]);
+        assert_eq!(skipped(Lang::Rust, &src), [src.trim_end()]);
     }
 
     #[test]
@@ -1338,7 +1535,8 @@ pub const STRING: &str = "x";
         ];
         assert_eq!(names, [&first[..], &["STRING", "END_A", "END_B"]].concat());
         let texts: Vec<&str> = left.ranges.iter().map(|r| &src[r.clone()]).collect();
-        assert!(texts[0].starts_with("pub const ERROR_A") && texts[0].ends_with("pub union Empty {}"), "{texts:?}");
+        // The `use` declaration too, joined to the comment before it.
+        assert!(texts[0].starts_with("//! Bindings.\nuse") && texts[0].ends_with("pub union Empty {}"), "{texts:?}");
         assert!(texts[1].starts_with("pub const STRING") && texts[1].ends_with("END_A * 2;"), "{texts:?}");
         assert_eq!(texts.len(), 2);
         // The lexer's definitions and the parse of what is left are a whole parse's symbols.
@@ -1354,7 +1552,7 @@ pub const STRING: &str = "x";
     }
 
     #[test]
-    fn rust_one_line_signatures_in_top_level_extern_blocks_are_simple_items() {
+    fn rust_one_line_signatures_in_extern_blocks_are_simple_items() {
         let src = r#"extern "C" {
     pub fn open(path: *const c_char, oflag: c_int, ...) -> c_int;
     #[link_name = "close$X"]
@@ -1386,12 +1584,93 @@ mod m {
 "#;
         let left = left_out(Lang::Rust, src.as_bytes());
         let names: Vec<&str> = left.items.iter().map(|i| &src[i.name.clone()]).collect();
-        assert_eq!(names, ["open", "close", "environ", "signal", "private", "one", "two", "three"]);
+        assert_eq!(
+            names,
+            ["open", "close", "environ", "signal", "private", "one", "two", "three", "nested_a", "nested_b"]
+        );
         let mut ex = Extractor::new();
         let whole = ex.extract_source(Lang::Rust, src.as_bytes()).unwrap();
         assert_eq!(ex.extract_definitions(Lang::Rust, src.as_bytes()).unwrap(), whole);
         let defined = ["multi", "generic", "commented", "nested_a", "defined", "zero"];
         assert!(defined.iter().all(|d| whole.iter().any(|s| s.name.as_str() == *d && s.role == Role::Definition)));
+    }
+
+    #[test]
+    fn rust_functions_whose_headers_and_bodies_define_nothing_are_left_out_whole() {
+        let body = "\n    call_something(with, arguments);".repeat(2);
+        let src = format!(
+            r#"/// Docs.
+#[inline]
+pub(crate) const unsafe extern "C" fn top<'a, T: Fn(u8) -> u8>(x: &'a [u8; 4], f: impl FnMut()) -> !
+where
+    T: Clone,
+{{{body}
+}}
+impl<T> S<T> {{
+    pub const N: usize = 4;
+    type Out = T;
+    async fn method(&self) -> Option<fn(u32) -> u32> {{{body}
+    }}
+}}
+pub trait Tr {{
+    fn required(&self) -> u32;
+    fn provided(&self) -> u32 {{{body}
+    }}
+}}
+mod m {{
+    use super::{{a, b::*}};
+    fn in_mod() {{{body}
+    }}
+    mod declared;
+}}
+fn macro_type() -> ty!() {{{body}
+}}
+fn call_in_length() -> [u8; size(1)] {{{body}
+}}
+fn const_block() -> A<{{ 1 }}> {{{body}
+}}
+fn comment(/* c */) {{{body}
+}}
+fn defines() {{{body}
+    struct Inner;
+}}
+"#
+        );
+        let left = left_out(Lang::Rust, src.as_bytes());
+        let items: Vec<(&str, SymbolKind)> = left.items.iter().map(|i| (&src[i.name.clone()], i.kind)).collect();
+        use SymbolKind::*;
+        let expected = [
+            ("top", Function),
+            ("N", Constant),
+            ("Out", Type),
+            ("method", Method),
+            ("required", Method),
+            ("provided", Method),
+            ("in_mod", Function),
+            ("declared", Module),
+        ];
+        assert_eq!(items, expected);
+        // Each function's item spans it from its first word to its body's `}`.
+        let top = &src[left.items[0].range.clone()];
+        assert!(top.starts_with("pub(crate) const") && top.ends_with(&format!("{{{body}\n}}")), "{top}");
+        // The other headers hold a macro, a call, a comment or a block: the bodies alone of the
+        // first three are left out (a block in a header is taken for the body, and the lexer
+        // leaves the function to the parser); `defines` is parsed but for its statements.
+        let texts: Vec<&str> = left.ranges.iter().map(|r| &src[r.clone()]).collect();
+        let plain = format!("{body}\n");
+        assert_eq!(texts[texts.len() - 4..], [&plain, &plain, &plain, &body]);
+        // The same definitions as a whole parse, with their parents (`method` in `S<T>`'s scope),
+        // and the references in the bodies found when asked for.
+        let mut ex = Extractor::new();
+        let c = compare(&mut ex, Lang::Rust, src.as_bytes()).unwrap();
+        assert!(c.lost.is_empty() && c.gained.is_empty() && c.references_differ.is_empty(), "{c:?}");
+        let fast = ex.extract_definitions(Lang::Rust, src.as_bytes()).unwrap();
+        let method = fast.iter().find(|s| s.name.as_str() == "method").unwrap();
+        assert_eq!(fast[method.parent_index().unwrap()].name.as_str(), "S<T>");
+        // (`const_block`'s body was parsed.)
+        let calls = ex.references_in_bodies(Lang::Rust, src.as_bytes(), "call_something").unwrap();
+        assert_eq!(calls.len(), 16);
+        assert_eq!(fast.iter().filter(|s| s.name.as_str() == "call_something").count(), 2);
     }
 
     #[test]

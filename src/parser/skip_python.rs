@@ -134,7 +134,7 @@ fn whole_function(
         return None;
     }
     let (node, kind) = if in_class { (start, SymbolKind::Method) } else { (header.text, SymbolKind::Function) };
-    let item = Item { range: node..last.content_end, name: header.name.clone(), kind };
+    let item = Item { range: node..last.content_end, name: header.name.clone(), kind, body: None };
     Some((start..last.content_end, item))
 }
 
