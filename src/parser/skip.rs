@@ -52,6 +52,8 @@ pub struct Item {
     pub range: Range<usize>,
     pub name: Range<usize>,
     pub kind: SymbolKind,
+    /// A definition, but for an `impl` left out whole: its scope and its reference.
+    pub role: Role,
     /// A Rust function left out whole: its body, braces included, where the references that
     /// indexing did not see are ([`bodies_mentioning`]).
     pub body: Option<Range<usize>>,
@@ -98,7 +100,7 @@ pub fn item_symbols(src: &[u8], items: &[Item]) -> Vec<Symbol> {
             // ASCII: the lexer checked.
             name: Name::new(std::str::from_utf8(&src[item.name.clone()]).expect("an ASCII name")),
             kind: item.kind,
-            role: Role::Definition,
+            role: item.role,
             range: Span { start: pos(item.range.start), end: pos(item.range.end) },
             name_range: Span { start: pos(item.name.start), end: pos(item.name.end) },
             parent: NO_PARENT,
@@ -237,6 +239,24 @@ struct Block {
     /// Rust: the items this block holds, when they may be read like those at the top of the
     /// file (the block is an `extern`, `impl`, `trait` or `mod` body at item level).
     decls: Option<Decls>,
+    /// Rust: the `impl` whose body this is, if its header holds nothing the tags query looks at,
+    /// and the length of `items` at its `{`.
+    impl_item: Option<(ImplItem, usize)>,
+}
+
+/// An `impl` whose header holds nothing the tags query looks at: left out whole if all that its
+/// body holds is left out, with its scope and reference made by the lexer.
+#[derive(Clone)]
+struct ImplItem {
+    /// Its first byte (`unsafe` or `impl`).
+    start: usize,
+    /// The offset of its body's `{`.
+    body: usize,
+    /// The type whose scope it is (`S`, `S<T>`; not `a::S`, `u32`, `&S`).
+    scope: Option<Range<usize>>,
+    /// The name its reference is to: its trait's (`impl Clone for S`) or, without a trait, its
+    /// type's, if that name stands alone (not `a::Clone`, `From<u8>`).
+    reference: Option<Range<usize>>,
 }
 
 /// What a Rust block at item level holds (a `declaration_list` to the parser).
@@ -315,6 +335,11 @@ struct Lexer<'a> {
     opens: Option<Decls>,
     /// Rust: the function being read, if it may be left out whole.
     fn_item: Option<FnItem>,
+    /// Rust: the `impl` being read, if it may be left out whole.
+    impl_item: Option<ImplItem>,
+    /// Rust: a macro called by a path at item level (`path::name!(..);`, untagged), which may be
+    /// left out whole: where it starts, and where its arguments open.
+    macro_item: Option<(usize, usize)>,
     /// The last byte of the last token the parser will see (0: none yet): an item starts after
     /// `;`, `}` or nothing.
     last: u8,
@@ -343,6 +368,8 @@ impl<'a> Lexer<'a> {
             items: Vec::new(),
             opens: None,
             fn_item: None,
+            impl_item: None,
+            macro_item: None,
             last: 0,
         }
     }
@@ -383,7 +410,14 @@ impl<'a> Lexer<'a> {
                         continue;
                     }
                 }
-                b if self.d.rust && at_line_start && self.at_item_start() && is_ident_start(b) => {
+                b if self.d.rust && at_line_start && (is_ident_start(b) || b == b':') && self.at_item_start() => {
+                    self.macro_item = path_macro(self.src, self.i).map(|open| (self.i, open));
+                    if b == b':' {
+                        self.i += 1;
+                        self.token(false, false);
+                        self.last = b':';
+                        continue;
+                    }
                     let within = self.blocks.last().and_then(|b| b.decls);
                     let end = simple_item(self.src, self.i, within, &mut self.items)
                         .or_else(|| plain_item(self.src, self.i, within));
@@ -393,6 +427,7 @@ impl<'a> Lexer<'a> {
                         continue;
                     }
                     self.opens = opens(self.src, self.i);
+                    self.impl_item = impl_item(self.src, self.i).filter(|_| self.opens == Some(Decls::Impl));
                     self.fn_item = fn_item(self.src, self.i, within).map(|(name, kind, body)| FnItem {
                         start: self.i,
                         name,
@@ -521,6 +556,16 @@ impl<'a> Lexer<'a> {
             let (start, first) = self.macro_args;
             self.found.truncate(first);
             self.last_comment = None;
+            let semicolon = blanks(self.src, self.i + 1);
+            let statement = self.macro_item.take().filter(|&(_, open)| {
+                open + 1 == start && self.src.get(semicolon) == Some(&b';') && rest_is_blank(self.src, semicolon + 1)
+            });
+            if let Some((item, _)) = statement {
+                // The whole statement, up to its `;`, which is read here.
+                self.found.push((item..semicolon + 1, Part::Other));
+                self.i = semicolon;
+                return;
+            }
             self.found.push((start..self.i, Part::Other));
         }
     }
@@ -575,7 +620,9 @@ impl<'a> Lexer<'a> {
             true if is_extern_block(&self.src[..self.i]) => Some(Decls::Foreign),
             true => opens,
         };
-        self.blocks.push(Block { start, body, keep: false, first, statements, decls });
+        let impl_item = self.impl_item.take().filter(|h| decls == Some(Decls::Impl) && h.body == self.i);
+        let impl_item = impl_item.map(|h| (h, self.items.len()));
+        self.blocks.push(Block { start, body, keep: false, first, statements, decls, impl_item });
         self.token(false, false);
     }
 
@@ -597,10 +644,21 @@ impl<'a> Lexer<'a> {
                 self.found.truncate(f.first);
                 self.found.push((f.start..end, Part::Other));
                 let body = Some(f.body..end);
-                self.items.push(Item { range: f.start..end, name: f.name, kind: f.kind, body });
+                let role = Role::Definition;
+                self.items.push(Item { range: f.start..end, name: f.name, kind: f.kind, role, body });
             } else if self.i - block.start >= MIN_BODY {
                 self.found.push((block.start..self.i, Part::Body));
             }
+        } else if let Some((h, items)) = block.impl_item.clone().filter(|_| self.holds_only_items(&block)) {
+            // The whole `impl`: its scope and reference, then the items inside.
+            let range = h.start..self.i + 1;
+            self.found.truncate(block.first);
+            self.found.push((range.clone(), Part::Other));
+            self.last_comment = None;
+            let made = [(h.scope, Role::Scope), (h.reference, Role::Reference)].into_iter().filter_map(|(name, role)| {
+                name.map(|name| Item { range: range.clone(), name, kind: SymbolKind::Impl, role, body: None })
+            });
+            self.items.splice(items..items, made);
         } else if block.keep {
             if let Some(run) = block.statements.run {
                 leave_out_run(&mut self.found, run);
@@ -610,6 +668,20 @@ impl<'a> Lexer<'a> {
         }
         self.token(false, false);
         Some(())
+    }
+
+    /// Whether all that the block closing here holds is left out (items, comments, attributes),
+    /// and only blanks follow it on its line.
+    fn holds_only_items(&self, block: &Block) -> bool {
+        let blank = |range: Range<usize>| self.src[range].iter().all(u8::is_ascii_whitespace);
+        let mut at = block.start;
+        for (range, part) in &self.found[block.first..] {
+            if *part != Part::Other || !blank(at..range.start) {
+                return false;
+            }
+            at = range.end;
+        }
+        blank(at..self.i) && rest_is_blank(self.src, self.i + 1)
     }
 
     /// Records the comment that began at `start`, alone at the start of its line: comments on the
@@ -942,6 +1014,7 @@ fn simple_item(src: &[u8], start: usize, within: Option<Decls>, items: &mut Vec<
         (b"const", None | Some(Decls::Module | Decls::Impl)) => SymbolKind::Constant,
         (b"type", None | Some(Decls::Module | Decls::Impl)) => SymbolKind::Type,
         (b"struct" | b"union", None | Some(Decls::Module)) => SymbolKind::Struct,
+        (b"enum", None | Some(Decls::Module)) => SymbolKind::Enum,
         (b"mod", None | Some(Decls::Module)) => SymbolKind::Module,
         _ => return None,
     };
@@ -961,7 +1034,7 @@ fn simple_item(src: &[u8], start: usize, within: Option<Decls>, items: &mut Vec<
     let next = blanks(src, name_end);
     let first = items.len();
     let end = match kind {
-        SymbolKind::Struct => fields(src, next, items),
+        SymbolKind::Struct | SymbolKind::Enum => members(src, blanks(src, generics(src, next)?), kind, items),
         SymbolKind::Module => (src.get(next) == Some(&b';')).then_some(next + 1),
         // `fn name(..) -> T;`: no generics, the parameters scanned like a value.
         SymbolKind::Function | SymbolKind::Method => {
@@ -982,7 +1055,7 @@ fn simple_item(src: &[u8], start: usize, within: Option<Decls>, items: &mut Vec<
         items.truncate(first);
         return None;
     };
-    items.insert(first, Item { range: start..end, name: after..name_end, kind, body: None });
+    items.insert(first, Item { range: start..end, name: after..name_end, kind, role: Role::Definition, body: None });
     Some(end)
 }
 
@@ -1002,6 +1075,106 @@ fn plain_item(src: &[u8], start: usize, within: Option<Decls>) -> Option<usize> 
     })?;
     let end = at + len;
     (src[end] == b';' && rest_is_blank(src, end + 1)).then_some(end + 1)
+}
+
+/// The `impl` starting at `start` (the first word on its line), if its header holds nothing the
+/// tags query looks at and its types are paths the lexer can tell a scope and a reference from:
+/// `impl<T: Bound> Trait for Type<T> where .. {`, all but the `where` clause on one line.
+fn impl_item(src: &[u8], start: usize) -> Option<ImplItem> {
+    let (mut keyword, mut at) = word(src, start);
+    if keyword == b"unsafe" {
+        (keyword, at) = word(src, blanks(src, at));
+    }
+    if keyword != b"impl" {
+        return None;
+    }
+    let body = header(src, at)?;
+    let first = path_type(src, blanks(src, generics(src, at)?))?;
+    at = blanks(src, first.range.end);
+    let (tr, ty) = match word(src, at) {
+        (b"for", after) if after > at => (Some(first), path_type(src, blanks(src, after))?),
+        _ => (None, first),
+    };
+    // Then the body, or a `where` clause.
+    let rest = src[ty.range.end..body].trim_ascii_start();
+    if !rest.is_empty() && word(rest, 0).0 != b"where" {
+        return None;
+    }
+    const PRIMITIVE: &[&[u8]] = &[
+        b"bool", b"char", b"str", b"u8", b"u16", b"u32", b"u64", b"u128", b"usize", b"i8", b"i16", b"i32", b"i64",
+        b"i128", b"isize", b"f32", b"f64",
+    ];
+    // A type the grammar reads as a `type_identifier` (or a `generic_type` of one).
+    let named = |t: &PathType| t.segments == 1 && !PRIMITIVE.contains(&&src[t.range.start..t.name_end]);
+    let scope = named(&ty).then(|| ty.range.clone());
+    let reference = match &tr {
+        Some(tr) => (named(tr) && !tr.generic).then(|| tr.range.clone()),
+        None => (named(&ty) && !ty.generic).then(|| ty.range.clone()),
+    };
+    Some(ImplItem { start, body, scope, reference })
+}
+
+/// A type written as a path, with generic arguments on its line (`S`, `a::S`, `::a::S<T, U>`).
+struct PathType {
+    range: Range<usize>,
+    /// The end of its last name, before its arguments.
+    name_end: usize,
+    /// Its names; a leading `::` counts as one more.
+    segments: usize,
+    generic: bool,
+}
+
+fn path_type(src: &[u8], start: usize) -> Option<PathType> {
+    let (at, segments) = path(src, start)?;
+    let name_end = at;
+    if src.get(at) != Some(&b'<') {
+        return Some(PathType { range: start..at, name_end, segments, generic: false });
+    }
+    let mut depth = 0usize;
+    for (i, &b) in src[at..].iter().enumerate() {
+        match b {
+            b'<' => depth += 1,
+            b'>' if src[..at + i].ends_with(b"-") => {}
+            b'>' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(PathType { range: start..at + i + 1, name_end, segments, generic: true });
+                }
+            }
+            b'\n' | b'{' | b'}' | 0x80.. => return None,
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Where the arguments open of the macro called at `start` by a path, if that is what starts
+/// there: `path::name!(` or `::path::name![` (the tags query tags only macros called by a bare
+/// name).
+fn path_macro(src: &[u8], start: usize) -> Option<usize> {
+    let (at, segments) = path(src, start)?;
+    let open = blanks(src, at + 1);
+    (segments > 1 && src.get(at) == Some(&b'!') && matches!(src.get(open), Some(b'(' | b'['))).then_some(open)
+}
+
+/// The path at `start` (`name`, `a::b`, `::a::b`; no keyword): the offset after it, and its
+/// names (a leading `::` counts as one more).
+fn path(src: &[u8], start: usize) -> Option<(usize, usize)> {
+    let (mut at, mut segments) = match src[start..].starts_with(b"::") {
+        true => (start + 2, 1),
+        false => (start, 0),
+    };
+    loop {
+        let (name, end) = word(src, at);
+        if !is_name(name) || RUST.defs.contains(&name) {
+            return None;
+        }
+        (at, segments) = (end, segments + 1);
+        if !src[at..].starts_with(b"::") {
+            return Some((at, segments));
+        }
+        at += 2;
+    }
 }
 
 /// What the block of the item starting at `start` holds, if it is an `impl`, a `trait` or a
@@ -1152,12 +1325,14 @@ fn after_visibility(src: &[u8], at: usize) -> Option<(&[u8], usize)> {
     Some(word(src, at))
 }
 
-/// A struct's or union's body from `at` (after its name): `;`, or `{`, then one field per line
-/// (`pub name: Type,`; the last comma optional), then `}` at the start of a line. Pushes the
-/// fields on `items`; the offset after the `;` or `}`.
-fn fields(src: &[u8], at: usize, items: &mut Vec<Item>) -> Option<usize> {
+/// A struct's, union's or enum's body from `at` (after its name and generics): `;` (a struct),
+/// or `{`, then one field (`pub name: Type,`) or variant (`Name,`, `Name = value,`,
+/// `Name(Type, ..),`) per line, the last comma optional, between whole-line `//` comments and
+/// attributes, then `}` at the start of a line. Pushes the fields or variants on `items`; the
+/// offset after the `;` or `}`.
+fn members(src: &[u8], at: usize, kind: SymbolKind, items: &mut Vec<Item>) -> Option<usize> {
     match src.get(at)? {
-        b';' => return Some(at + 1),
+        b';' if kind == SymbolKind::Struct => return Some(at + 1),
         b'{' => {}
         _ => return None,
     }
@@ -1171,30 +1346,105 @@ fn fields(src: &[u8], at: usize, items: &mut Vec<Item>) -> Option<usize> {
     loop {
         line = memchr::memchr(b'\n', &src[line..]).map(|n| line + n + 1)?;
         let start = blanks(src, line);
-        if src.get(start) == Some(&b'}') {
-            return Some(start + 1);
+        match src.get(start)? {
+            b'}' => return Some(start + 1),
+            // Comments and attributes are the parser's extras or the members' siblings.
+            b'/' if src.get(start + 1) == Some(&b'/') => continue,
+            b'#' if attribute_line(src, start) => continue,
+            b if b.is_ascii_whitespace() => continue,
+            _ => {}
         }
         let (name, name_end) = after_visibility(src, start)?;
         let name_start = name_end - name.len();
-        let colon = blanks(src, name_end);
-        if !is_name(name) || src.get(colon) != Some(&b':') || src.get(colon + 1) == Some(&b':') {
+        let next = blanks(src, name_end);
+        if !is_name(name) {
             return None;
         }
-        let stop = scan(src, colon + 1, b':', true)?;
-        let ty_end = colon + 1 + src[colon + 1..stop].trim_ascii_end().len();
-        if ty_end == colon + 1 || (src[stop] == b',' && !rest_is_blank(src, stop + 1)) {
+        let (stop, member) = if kind == SymbolKind::Enum {
+            let stop = match src.get(next)? {
+                b'=' => scan(src, next + 1, b'=', true)?,
+                b'(' => scan_in(src, next + 1, b'(', 1, true)?,
+                _ => next,
+            };
+            (stop, SymbolKind::EnumMember)
+        } else {
+            if src.get(next) != Some(&b':') || src.get(next + 1) == Some(&b':') {
+                return None;
+            }
+            (scan(src, next + 1, b':', true)?, SymbolKind::Field)
+        };
+        let end = start + src[start..stop].trim_ascii_end().len();
+        let ends_line = match src.get(stop) {
+            Some(b',') => rest_is_blank(src, stop + 1),
+            _ => rest_is_blank(src, stop),
+        };
+        if end <= name_end && member == SymbolKind::Field || !ends_line {
             return None;
         }
-        items.push(Item { range: start..ty_end, name: name_start..name_end, kind: SymbolKind::Field, body: None });
+        items.push(Item { range: start..end, name: name_start..name_end, kind: member, role: Role::Definition, body: None });
         line = stop;
     }
 }
 
+/// Whether an attribute (`#[..]`, no macro in it) stands alone on the line at `start`.
+fn attribute_line(src: &[u8], start: usize) -> bool {
+    if src.get(start + 1) != Some(&b'[') {
+        return false;
+    }
+    let mut depth = 0usize;
+    let mut at = start + 1;
+    while let Some(&b) = src.get(at) {
+        match b {
+            b'[' | b'(' => depth += 1,
+            b']' | b')' => {
+                depth = depth - 1;
+                if depth == 0 {
+                    return b == b']' && rest_is_blank(src, at + 1);
+                }
+            }
+            b'"' => {
+                let Some(end) = string_end(src, at + 1) else { return false };
+                at = end;
+                continue;
+            }
+            b'!' | b'{' | b'}' | b'\n' | b'/' | b'\'' | 0x80.. => return false,
+            _ => {}
+        }
+        at += 1;
+    }
+    false
+}
+
+/// Generics after a struct's or enum's name at `at` (`<'a, T: Trait + ?Sized, const N: usize>`,
+/// holding nothing the tags query tags), if any: the offset after them.
+fn generics(src: &[u8], at: usize) -> Option<usize> {
+    if src.get(at) != Some(&b'<') {
+        return Some(at);
+    }
+    let mut depth = 0usize;
+    for (i, &b) in src[at..].iter().enumerate() {
+        match b {
+            b'<' => depth += 1,
+            b'>' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(at + i + 1);
+                }
+            }
+            b if b.is_ascii_alphanumeric() => {}
+            b'_' | b'\'' | b':' | b'+' | b',' | b' ' | b'?' | b'&' | b'*' => {}
+            _ => return None,
+        }
+    }
+    None
+}
+
 /// From `from` (after `prev`, a `:` or `=`) to the `;` ending an item's type and value (`field`:
-/// to the `,` or line end ending a field's type) outside brackets, on one line: its offset.
+/// to the `,` or line end ending a field's type, on its line) outside brackets: its offset.
 /// Nothing the tags query tags: no definition keyword (but `*const T`, and `fn(..)` types), no
 /// call or macro named by a bare or a method name (`f(x)`, `x.f()`, `m!()`; `GUID::from_u128(..)`
-/// and `core::w!(..)` are untagged), no comment, character or raw string; ASCII outside strings.
+/// and `core::w!(..)` are untagged), no comment or raw string; ASCII outside strings and
+/// characters.
 fn scan(src: &[u8], from: usize, prev: u8, field: bool) -> Option<usize> {
     scan_in(src, from, prev, 0, field)
 }
@@ -1220,7 +1470,11 @@ fn scan_in(src: &[u8], from: usize, mut prev: u8, mut depth: usize, field: bool)
                 continue;
             }
             b'\'' => {
-                // A lifetime (`&'static str`), no character.
+                // A character (`'x'`, `b'\n'`, `'\u{10FFFF}'`), or a lifetime (`&'static str`).
+                if let Some(after) = char_end(src, end) {
+                    (prev, end) = (b'\'', after);
+                    continue;
+                }
                 let (lifetime, after) = word(src, end + 1);
                 if lifetime.is_empty() || src.get(after) == Some(&b'\'') {
                     return None;
@@ -1229,6 +1483,8 @@ fn scan_in(src: &[u8], from: usize, mut prev: u8, mut depth: usize, field: bool)
                 continue;
             }
             b'/' if !matches!(src.get(end + 1), Some(b'/' | b'*')) => {}
+            // A value (not a field's type) may go on over lines.
+            b'\n' | b'\r' if !field => {}
             b if b.is_ascii_alphabetic() || b == b'_' => {
                 let (w, after) = word(src, end);
                 let allowed = match w {
@@ -1265,6 +1521,19 @@ fn untagged_callee(before: &[u8]) -> bool {
     }
     let (path, name) = before.split_at(before.len() - name);
     name == b"fn" || path.ends_with(b"::")
+}
+
+/// Past the closing quote of the character literal whose opening quote is at `at`, if one is
+/// there (and not a lifetime).
+fn char_end(src: &[u8], at: usize) -> Option<usize> {
+    let first = *src.get(at + 1)?;
+    let close = if first == b'\\' {
+        // `'\''`, `'\n'`, `'\x7f'`, `'\u{..}'`: the first quote after the escaped byte.
+        at + 3 + src.get(at + 3..)?.iter().take(10).position(|&b| b == b'\'')?
+    } else {
+        at + 1 + utf8_len(first)
+    };
+    (src.get(close) == Some(&b'\'') && !src[at + 1..close].contains(&b'\n')).then_some(close + 1)
 }
 
 /// Past the closing quote of the string whose opening quote is just before `at`, on its line.
@@ -1434,10 +1703,10 @@ mod tests {
             "fn a() {{{plain}\n}}\nfn b() {{{nested}\n}}\nimpl S {{\n    fn c(&self) -> u32 {{{plain}\n    }}\n}}\n"
         );
         let got = skipped(Lang::Rust, &src);
-        // `a` and `c` are left out whole (see below); `b`'s body is parsed, the statements after
-        // its definition are not.
+        // `a` and `impl S` are left out whole (see below); `b`'s body is parsed, the statements
+        // after its definition are not.
         let after_struct = nested.trim_start_matches("\n    struct Local;");
-        let (a, c) = (format!("fn a() {{{plain}\n}}"), format!("fn c(&self) -> u32 {{{plain}\n    }}"));
+        let (a, c) = (format!("fn a() {{{plain}\n}}"), format!("impl S {{\n    fn c(&self) -> u32 {{{plain}\n    }}\n}}"));
         assert_eq!(got, [a, after_struct.to_owned(), c]);
     }
 
@@ -1533,11 +1802,11 @@ pub const STRING: &str = "x";
             "ERROR_A", "ERROR_B", "COUNTER", "HANDLE", "GUID_X", "NAME_W", "PFN", "KEY", "NOT", "LIFE", "PTR", "ACE",
             "Header", "Mask", "callback", "map", "Unit", "Empty",
         ];
-        assert_eq!(names, [&first[..], &["STRING", "END_A", "END_B"]].concat());
+        assert_eq!(names, [&first[..], &["Handlers", "on_event", "STRING", "END_A", "END_B"]].concat());
         let texts: Vec<&str> = left.ranges.iter().map(|r| &src[r.clone()]).collect();
         // The `use` declaration too, joined to the comment before it.
         assert!(texts[0].starts_with("//! Bindings.\nuse") && texts[0].ends_with("pub union Empty {}"), "{texts:?}");
-        assert!(texts[1].starts_with("pub const STRING") && texts[1].ends_with("END_A * 2;"), "{texts:?}");
+        assert!(texts[1].starts_with("pub struct Handlers<T>") && texts[1].ends_with("END_A * 2;"), "{texts:?}");
         assert_eq!(texts.len(), 2);
         // The lexer's definitions and the parse of what is left are a whole parse's symbols.
         let mut ex = Extractor::new();
@@ -1584,10 +1853,9 @@ mod m {
 "#;
         let left = left_out(Lang::Rust, src.as_bytes());
         let names: Vec<&str> = left.items.iter().map(|i| &src[i.name.clone()]).collect();
-        assert_eq!(
-            names,
-            ["open", "close", "environ", "signal", "private", "one", "two", "three", "nested_a", "nested_b"]
-        );
+        let names_expected =
+            ["open", "close", "environ", "signal", "private", "multi", "one", "two", "three", "nested_a", "nested_b"];
+        assert_eq!(names, names_expected);
         let mut ex = Extractor::new();
         let whole = ex.extract_source(Lang::Rust, src.as_bytes()).unwrap();
         assert_eq!(ex.extract_definitions(Lang::Rust, src.as_bytes()).unwrap(), whole);
@@ -1641,6 +1909,7 @@ fn defines() {{{body}
         use SymbolKind::*;
         let expected = [
             ("top", Function),
+            ("S<T>", Impl),
             ("N", Constant),
             ("Out", Type),
             ("method", Method),
@@ -1674,6 +1943,68 @@ fn defines() {{{body}
     }
 
     #[test]
+    fn rust_impls_holding_only_items_are_left_out_whole_with_their_scope_and_reference() {
+        let src = r#"impl ::core::marker::Copy for HANDLE {}
+impl ::core::clone::Clone for HANDLE {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl Clone for Plain {
+    fn clone(&self) -> Self { *self }
+}
+impl<T: Clone> From<T> for Wrapper<T>
+where
+    T: Default,
+{
+    /// Wraps.
+    fn from(t: T) -> Self { Wrapper(t) }
+}
+impl Inherent {
+    pub const ZERO: u32 = 0;
+}
+unsafe impl Send for u32 {}
+impl<'a> Trait for &'a Thing {}
+impl Called {
+    fn f() { g(); }
+    m!();
+}
+"#;
+        let left = left_out(Lang::Rust, src.as_bytes());
+        let items: Vec<_> = left.items.iter().map(|i| (&src[i.name.clone()], i.kind, i.role)).collect();
+        use {Role::*, SymbolKind::*};
+        let expected = [
+            ("HANDLE", Impl, Scope),
+            ("HANDLE", Impl, Scope),
+            ("clone", Method, Definition),
+            ("Plain", Impl, Scope),
+            ("Clone", Impl, Reference),
+            ("clone", Method, Definition),
+            ("Wrapper<T>", Impl, Scope),
+            ("from", Method, Definition),
+            ("Inherent", Impl, Scope),
+            ("Inherent", Impl, Reference),
+            ("ZERO", Constant, Definition),
+            ("Send", Impl, Reference),
+        ];
+        assert_eq!(items, expected);
+        // A reference type is no path; a macro called by a bare name is tagged.
+        let texts: Vec<&str> = left.ranges.iter().map(|r| &src[r.clone()]).collect();
+        assert_eq!(texts.len(), 1);
+        assert!(texts[0].ends_with("unsafe impl Send for u32 {}"), "{texts:?}");
+        let mut ex = Extractor::new();
+        let whole = ex.extract_source(Lang::Rust, src.as_bytes()).unwrap();
+        let fast = ex.extract_definitions(Lang::Rust, src.as_bytes()).unwrap();
+        // All but the call in `from`'s body, found on request; parents compared by name below.
+        let key = |s: &Symbol| (s.name, s.kind, s.role, s.range, s.name_range);
+        let fast_keys: Vec<_> = fast.iter().map(key).collect();
+        let missing: Vec<&str> = whole.iter().filter(|s| !fast_keys.contains(&key(s))).map(|s| s.name.as_str()).collect();
+        assert_eq!((missing, fast.len()), (vec!["Wrapper"], whole.len() - 1));
+        let c = compare(&mut ex, Lang::Rust, src.as_bytes()).unwrap();
+        assert!(c.lost.is_empty() && c.gained.is_empty() && c.references_differ.is_empty(), "{c:?}");
+    }
+
+    #[test]
     fn rust_one_simple_item_alone_is_parsed() {
         let src = "pub const A: u8 = 1;\nfn main() {}\n";
         let left = left_out(Lang::Rust, src.as_bytes());
@@ -1681,11 +2012,60 @@ fn defines() {{{body}
     }
 
     #[test]
-    fn rust_signatures_without_bodies_and_enum_and_generic_struct_bodies_are_not_skipped() {
-        let fields = "\n    a: u32,\n    b: u32,\n    c: u32,\n    d: u32,\n    e: u32,\n    f: u32,\n    g: u32,\n";
-        // (A generic struct is no simple item.)
-        let src = format!("trait T {{\n    fn f(&self);\n}}\nstruct S<T> {{{fields}}}\nenum E {{{fields}}}\n");
-        assert!(skipped(Lang::Rust, &src).is_empty());
+    fn rust_enums_tables_and_macros_called_by_a_path_are_left_out_whole() {
+        let src = r#"#[repr(u32)]
+pub enum nl_mmap_status {
+    /// Unused.
+    NL_MMAP_STATUS_UNUSED = 0,
+    #[default]
+    NL_MMAP_STATUS_RESERVED = 1,
+
+    Tuple(u32, Option<Box<T>>),
+    Last
+}
+pub struct Documented<'a, T: ?Sized> {
+    /// The sorted sequence of non-overlapping transitions.
+    #[serde(rename = "t")]
+    pub transitions: &'a [T],
+}
+pub const OLD_SOGDIAN: &'static [(char, char)] = &[
+    ('\u{10f00}', '𐼧'), ('\'', '\\'),
+    (b'x' as char, 'y'),
+];
+windows_link::link!("kernel32.dll" "system" fn CreateDirectoryW(lppathname : PCWSTR) -> BOOL);
+::windows_targets::link!("gdi32.dll" "system" fn EngMarkBandingSurface(hsurf : HSURF) -> BOOL);
+pub enum Kept {
+    Struct { field: u32 },
+    Shifted = 1 << 2,
+}
+pub struct Default<T = u32> {
+    field: T,
+}
+bare_macro!(is, a, reference);
+"#;
+        let left = left_out(Lang::Rust, src.as_bytes());
+        let items: Vec<(&str, SymbolKind)> = left.items.iter().map(|i| (&src[i.name.clone()], i.kind)).collect();
+        use SymbolKind::*;
+        let expected = [
+            ("nl_mmap_status", Enum),
+            ("NL_MMAP_STATUS_UNUSED", EnumMember),
+            ("NL_MMAP_STATUS_RESERVED", EnumMember),
+            ("Tuple", EnumMember),
+            ("Last", EnumMember),
+            ("Documented", Struct),
+            ("transitions", Field),
+            ("OLD_SOGDIAN", Constant),
+        ];
+        assert_eq!(items, expected);
+        // Everything up to the enum the lexer is unsure of is one range, the macros called by a
+        // path included; a struct variant holds fields, `<<` and a default are not read.
+        let texts: Vec<&str> = left.ranges.iter().map(|r| &src[r.clone()]).collect();
+        assert_eq!(texts.len(), 1, "{texts:?}");
+        assert!(texts[0].starts_with("#[repr(u32)]") && texts[0].ends_with("-> BOOL);"), "{texts:?}");
+        let mut ex = Extractor::new();
+        let whole = ex.extract_source(Lang::Rust, src.as_bytes()).unwrap();
+        assert_eq!(ex.extract_definitions(Lang::Rust, src.as_bytes()).unwrap(), whole);
+        assert!(whole.iter().any(|s| s.name.as_str() == "bare_macro" && s.role == Role::Reference));
     }
 
     #[test]

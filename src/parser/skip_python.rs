@@ -30,7 +30,7 @@
 use std::ops::Range;
 
 use super::skip::{Item, Part};
-use crate::symbol::SymbolKind;
+use crate::symbol::{Role, SymbolKind};
 
 /// Bodies shorter than this are parsed: leaving them out saves less than the range costs.
 const MIN_BODY: usize = 64;
@@ -134,7 +134,7 @@ fn whole_function(
         return None;
     }
     let (node, kind) = if in_class { (start, SymbolKind::Method) } else { (header.text, SymbolKind::Function) };
-    let item = Item { range: node..last.content_end, name: header.name.clone(), kind, body: None };
+    let item = Item { range: node..last.content_end, name: header.name.clone(), kind, role: Role::Definition, body: None };
     Some((start..last.content_end, item))
 }
 
@@ -526,7 +526,7 @@ fn is_ident_byte(b: u8) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use crate::symbol::SymbolKind;
+    use crate::symbol::{Role, SymbolKind};
 
     /// The skipped text, one string per range.
     fn skipped(src: &str) -> Vec<&str> {
