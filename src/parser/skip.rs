@@ -655,9 +655,10 @@ impl<'a> Lexer<'a> {
             self.found.truncate(block.first);
             self.found.push((range.clone(), Part::Other));
             self.last_comment = None;
-            let made = [(h.scope, Role::Scope), (h.reference, Role::Reference)].into_iter().filter_map(|(name, role)| {
-                name.map(|name| Item { range: range.clone(), name, kind: SymbolKind::Impl, role, body: None })
-            });
+            let made =
+                [(h.scope, Role::Scope), (h.reference, Role::Reference)].into_iter().filter_map(|(name, role)| {
+                    name.map(|name| Item { range: range.clone(), name, kind: SymbolKind::Impl, role, body: None })
+                });
             self.items.splice(items..items, made);
         } else if block.keep {
             if let Some(run) = block.statements.run {
@@ -1381,7 +1382,13 @@ fn members(src: &[u8], at: usize, kind: SymbolKind, items: &mut Vec<Item>) -> Op
         if end <= name_end && member == SymbolKind::Field || !ends_line {
             return None;
         }
-        items.push(Item { range: start..end, name: name_start..name_end, kind: member, role: Role::Definition, body: None });
+        items.push(Item {
+            range: start..end,
+            name: name_start..name_end,
+            kind: member,
+            role: Role::Definition,
+            body: None,
+        });
         line = stop;
     }
 }
@@ -1397,7 +1404,7 @@ fn attribute_line(src: &[u8], start: usize) -> bool {
         match b {
             b'[' | b'(' => depth += 1,
             b']' | b')' => {
-                depth = depth - 1;
+                depth -= 1;
                 if depth == 0 {
                     return b == b']' && rest_is_blank(src, at + 1);
                 }
@@ -1706,7 +1713,8 @@ mod tests {
         // `a` and `impl S` are left out whole (see below); `b`'s body is parsed, the statements
         // after its definition are not.
         let after_struct = nested.trim_start_matches("\n    struct Local;");
-        let (a, c) = (format!("fn a() {{{plain}\n}}"), format!("impl S {{\n    fn c(&self) -> u32 {{{plain}\n    }}\n}}"));
+        let (a, c) =
+            (format!("fn a() {{{plain}\n}}"), format!("impl S {{\n    fn c(&self) -> u32 {{{plain}\n    }}\n}}"));
         assert_eq!(got, [a, after_struct.to_owned(), c]);
     }
 
@@ -1998,7 +2006,8 @@ impl Called {
         // All but the call in `from`'s body, found on request; parents compared by name below.
         let key = |s: &Symbol| (s.name, s.kind, s.role, s.range, s.name_range);
         let fast_keys: Vec<_> = fast.iter().map(key).collect();
-        let missing: Vec<&str> = whole.iter().filter(|s| !fast_keys.contains(&key(s))).map(|s| s.name.as_str()).collect();
+        let missing: Vec<&str> =
+            whole.iter().filter(|s| !fast_keys.contains(&key(s))).map(|s| s.name.as_str()).collect();
         assert_eq!((missing, fast.len()), (vec!["Wrapper"], whole.len() - 1));
         let c = compare(&mut ex, Lang::Rust, src.as_bytes()).unwrap();
         assert!(c.lost.is_empty() && c.gained.is_empty() && c.references_differ.is_empty(), "{c:?}");

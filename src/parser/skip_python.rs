@@ -134,7 +134,8 @@ fn whole_function(
         return None;
     }
     let (node, kind) = if in_class { (start, SymbolKind::Method) } else { (header.text, SymbolKind::Function) };
-    let item = Item { range: node..last.content_end, name: header.name.clone(), kind, role: Role::Definition, body: None };
+    let item =
+        Item { range: node..last.content_end, name: header.name.clone(), kind, role: Role::Definition, body: None };
     Some((start..last.content_end, item))
 }
 
@@ -526,7 +527,7 @@ fn is_ident_byte(b: u8) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use crate::symbol::{Role, SymbolKind};
+    use crate::symbol::SymbolKind;
 
     /// The skipped text, one string per range.
     fn skipped(src: &str) -> Vec<&str> {
