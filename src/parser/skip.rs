@@ -22,7 +22,9 @@
 //! they are a quarter of the bytes, and a third of the parse. So is a whole function (at the
 //! top of a file, or in an `impl`, `trait` or `mod` block) whose header holds nothing the query
 //! looks at and whose body defines nothing: the parser never sees it, and its body is where its
-//! references are when asked for (`Item::body`). This module does no IO.
+//! references are when asked for (`Item::body`); and so is an `impl` that holds only such items,
+//! its scope and reference made by the lexer too. On rust-crates the parser then sees 4% of the
+//! bytes. This module does no IO.
 
 use std::ops::Range;
 use std::time::Instant;
