@@ -1,6 +1,7 @@
 //! How much skipping function bodies saves, and whether it or extracting tags by hand (Python,
 //! Rust) changes an answer, on a folder:
-//! `cargo run --release --example skip -- DIR` (every Rust, C, C++ and Python file under DIR).
+//! `cargo run --release --example skip -- [--every-name] DIR` (every Rust, C, C++ and Python file
+//! under DIR; the references of three names per file, or with `--every-name` of every name).
 
 use std::time::Duration;
 
@@ -8,7 +9,10 @@ use symdex::lang::Lang;
 use symdex::parser::{skip, Extractor};
 
 fn main() {
-    let dir = std::env::args().nth(1).expect("usage: skip DIR");
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let every = args.iter().any(|a| a == "--every-name");
+    let dir = args.iter().find(|a| !a.starts_with("--")).expect("usage: skip [--every-name] DIR");
+    let which = if every { skip::Names::Every } else { skip::Names::Sample };
     let mut ex = Extractor::new();
     let (mut whole, mut skipping) = (Duration::ZERO, Duration::ZERO);
     let (mut bytes, mut skipped, mut files, mut differ, mut with_errors) = (0, 0, 0, 0, 0);
@@ -20,7 +24,7 @@ fn main() {
         if src.len() > 1 << 20 || src.contains(&0) {
             continue;
         }
-        let Ok(c) = skip::compare(&mut ex, lang, &src) else { continue };
+        let Ok(c) = skip::compare_names(&mut ex, lang, &src, which) else { continue };
         files += 1;
         if c.query_differs {
             by_hand += 1;

@@ -1633,8 +1633,9 @@ pub struct Comparison {
     /// Definitions found only by the whole parse, and only with skipping (parents compared by name).
     pub lost: Vec<Symbol>,
     pub gained: Vec<Symbol>,
-    /// Names (one in three, at most three) whose references differ between the whole parse and
-    /// the skipping parse plus [`Extractor::references_in_bodies`].
+    /// Names (three of the file's referenced names, or every one: [`Names`]) whose references
+    /// differ between the whole parse and the skipping parse plus
+    /// [`Extractor::references_in_bodies`].
     pub references_differ: Vec<String>,
     /// Whether the whole parse's symbols differ between [`Extractor::extract`] (by hand for the
     /// languages that `direct` knows) and the tags query ([`Extractor::extract_text`]).
@@ -1644,8 +1645,27 @@ pub struct Comparison {
     pub skipping: std::time::Duration,
 }
 
-/// Extracts `src` both ways and compares.
+/// Which names' references [`compare_names`] compares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Names {
+    /// Three of the file's referenced names, spread over them by name.
+    Sample,
+    /// Every referenced name (one parse of the bodies mentioning it per name: slower).
+    Every,
+}
+
+/// Extracts `src` both ways and compares, the references of a sample of names.
 pub fn compare(extractor: &mut Extractor, lang: Lang, src: &[u8]) -> Result<Comparison, ParseError> {
+    compare_names(extractor, lang, src, Names::Sample)
+}
+
+/// Extracts `src` both ways and compares, the references of the `names` chosen.
+pub fn compare_names(
+    extractor: &mut Extractor,
+    lang: Lang,
+    src: &[u8],
+    which: Names,
+) -> Result<Comparison, ParseError> {
     let skipped = body_ranges(lang, src).iter().map(|r| r.len()).sum();
     let t = Instant::now();
     let tree = extractor.parse(lang, src, None)?;
@@ -1667,7 +1687,11 @@ pub fn compare(extractor: &mut Extractor, lang: Lang, src: &[u8]) -> Result<Comp
     names.sort_unstable_by_key(|n| n.as_str());
     names.dedup();
     let mut references_differ = Vec::new();
-    for &name in names.iter().step_by(names.len().div_ceil(3).max(1)) {
+    let step = match which {
+        Names::Sample => names.len().div_ceil(3).max(1),
+        Names::Every => 1,
+    };
+    for &name in names.iter().step_by(step) {
         let spans = |symbols: &mut dyn Iterator<Item = &Symbol>| {
             let mut v: Vec<_> =
                 symbols.filter(|s| s.role == Role::Reference && s.name == name).map(|s| s.name_range).collect();
