@@ -17,7 +17,7 @@ fn main() {
     let (mut whole, mut skipping) = (Duration::ZERO, Duration::ZERO);
     let (mut bytes, mut skipped, mut files, mut differ, mut with_errors) = (0, 0, 0, 0, 0);
     let (mut lost, mut gained, mut references, mut by_hand) = (0, 0, 0, 0);
-    for entry in ignore::WalkBuilder::new(&dir).build().flatten() {
+    for entry in ignore::WalkBuilder::new(dir).build().flatten() {
         let path = entry.path();
         let Some(lang) = Lang::from_path(path).filter(|&l| skip::skips_bodies(l)) else { continue };
         let Ok(src) = std::fs::read(path) else { continue };
