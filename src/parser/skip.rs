@@ -780,7 +780,8 @@ impl<'a> Lexer<'a> {
             let n = memchr::memchr3(quote, b'\\', b'\n', &self.src[self.i..])?;
             self.i += n;
             match self.src[self.i] {
-                b'\\' => self.i += 2,
+                // (A backslash that ends the file ends the string unclosed.)
+                b'\\' => self.i = (self.i + 2).min(self.src.len()),
                 b'\n' if !self.d.rust && quote == b'\'' => return None,
                 b'\n' => self.i += 1,
                 _ => {
@@ -1099,7 +1100,7 @@ fn impl_item(src: &[u8], start: usize) -> Option<ImplItem> {
         _ => (None, first),
     };
     // Then the body, or a `where` clause.
-    let rest = src[ty.range.end..body].trim_ascii_start();
+    let rest = src.get(ty.range.end..body)?.trim_ascii_start();
     if !rest.is_empty() && word(rest, 0).0 != b"where" {
         return None;
     }
@@ -1156,8 +1157,11 @@ fn path_type(src: &[u8], start: usize) -> Option<PathType> {
 /// name).
 fn path_macro(src: &[u8], start: usize) -> Option<usize> {
     let (at, segments) = path(src, start)?;
+    if segments < 2 || src.get(at) != Some(&b'!') {
+        return None;
+    }
     let open = blanks(src, at + 1);
-    (segments > 1 && src.get(at) == Some(&b'!') && matches!(src.get(open), Some(b'(' | b'['))).then_some(open)
+    matches!(src.get(open), Some(b'(' | b'[')).then_some(open)
 }
 
 /// The path at `start` (`name`, `a::b`, `::a::b`; no keyword): the offset after it, and its
@@ -2037,6 +2041,17 @@ impl Called {
         assert_eq!((missing, fast.len()), (vec!["Wrapper"], whole.len() - 1));
         let c = compare(&mut ex, Lang::Rust, src.as_bytes()).unwrap();
         assert!(c.lost.is_empty() && c.gained.is_empty() && c.references_differ.is_empty(), "{c:?}");
+    }
+
+    #[test]
+    fn a_file_ending_in_a_string_after_a_backslash_skips_nothing() {
+        for (lang, src) in
+            [(Lang::Rust, "fn f() {\n    let s = \"abc\\"), (Lang::C, "int f(void) {\n\tchar *s = \"abc\\")]
+        {
+            assert!(skipped(lang, src).is_empty(), "{src:?}");
+            let mut ex = Extractor::new();
+            assert!(ex.extract_definitions(lang, src.as_bytes()).is_ok());
+        }
     }
 
     #[test]
