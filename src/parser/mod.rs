@@ -36,6 +36,8 @@ pub enum ParseError {
     Timeout(Duration),
     #[error("grammar for {0} could not be loaded")]
     Grammar(&'static str),
+    #[error("extracting its symbols failed (a bug in symdex: the file is left out, nothing else)")]
+    Failed,
 }
 
 /// Source text as the parser reads it: contiguous bytes, or the chunks of a rope.

@@ -569,9 +569,23 @@ fn index_bytes(
     if is_binary(bytes) {
         return Err(Skip::Binary(path.to_path_buf()));
     }
-    let symbols = extractor.extract_definitions(lang, bytes).map_err(|e| Skip::Parse(path.to_path_buf(), e))?;
+    let symbols = guarded(extractor, |extractor| extractor.extract_definitions(lang, bytes))
+        .map_err(|e| Skip::Parse(path.to_path_buf(), e))?;
     let stamp = Stamp { size: bytes.len() as u64, mtime_ns, hash: *blake3::hash(bytes).as_bytes() };
     Ok(IndexedFile { path: path.to_path_buf(), lang, symbols: Symbols::from(symbols), stamp, stored: None })
+}
+
+/// Runs `extract` on `extractor`; a panic (a bug, whatever the file holds) loses that file
+/// alone: it is [`ParseError::Failed`], and the extractor, whose parsers it may have left
+/// mid-parse, is replaced.
+fn guarded<T>(
+    extractor: &mut Extractor,
+    extract: impl FnOnce(&mut Extractor) -> Result<T, ParseError>,
+) -> Result<T, ParseError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| extract(extractor))).unwrap_or_else(|_| {
+        *extractor = Extractor::new();
+        Err(ParseError::Failed)
+    })
 }
 
 /// The references to `name` inside the function bodies that indexing skipped (see
@@ -609,7 +623,7 @@ pub fn references_in_bodies(
                 bytes.len() as u64 <= max_file_size && finder.find(bytes).is_some() && !is_binary(bytes)
             });
             if let Some(bytes) = bytes {
-                match extractor.references_in_bodies(*lang, &bytes, name) {
+                match guarded(&mut extractor, |e| e.references_in_bodies(*lang, &bytes, name)) {
                     Ok(refs) if !refs.is_empty() => found.push((i, refs)),
                     Ok(_) => {}
                     Err(e) => tracing::debug!("references in {}: {e}", path.display()),
@@ -651,6 +665,16 @@ pub fn now_ns() -> u128 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_panic_while_extracting_loses_that_file_alone() {
+        let mut extractor = Extractor::new();
+        let failed: Result<(), _> = guarded(&mut extractor, |_| panic!("a bug in an extractor"));
+        assert!(matches!(failed, Err(ParseError::Failed)), "{failed:?}");
+        // The replaced extractor goes on with the next file.
+        let next = guarded(&mut extractor, |e| e.extract_definitions(Lang::Rust, b"fn after() {}\n")).unwrap();
+        assert_eq!(next.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["after"]);
+    }
 
     #[test]
     fn the_first_file_of_each_language_moves_up_and_the_rest_keep_their_order() {

@@ -8,6 +8,7 @@ use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use super::{Candidate, IndexedFile, Skip};
+use crate::parser::ParseError;
 use crate::symbol::Role;
 
 /// How many slow directories are kept.
@@ -75,6 +76,10 @@ impl ScanStats {
             Err(skip @ Skip::Unreadable { .. }) => {
                 tracing::warn!("{skip}");
                 self.skipped.unreadable += 1;
+                self.errors += 1;
+            }
+            Err(skip @ Skip::Parse(_, ParseError::Failed)) => {
+                tracing::error!("{skip}");
                 self.errors += 1;
             }
             Err(skip @ Skip::Parse(..)) => {
