@@ -429,7 +429,10 @@ impl<'a> Lexer<'a> {
                         continue;
                     }
                     self.opens = opens(self.src, self.i);
-                    self.impl_item = impl_item(self.src, self.i).filter(|_| self.opens == Some(Decls::Impl));
+                    self.impl_item = match self.opens {
+                        Some(Decls::Impl) => impl_item(self.src, self.i),
+                        _ => None,
+                    };
                     self.fn_item = fn_item(self.src, self.i, within).map(|(name, kind, body)| FnItem {
                         start: self.i,
                         name,
@@ -1130,22 +1133,28 @@ struct PathType {
 
 fn path_type(src: &[u8], start: usize) -> Option<PathType> {
     let (at, segments) = path(src, start)?;
-    let name_end = at;
+    let end = angled(src, at, |b| !matches!(b, b'\n' | b'{' | b'}' | 0x80..))?;
+    Some(PathType { range: start..end, name_end: at, segments, generic: end > at })
+}
+
+/// The offset after the angle brackets at `at` (`<..>`, nested, `->` inside; `at` itself if
+/// none open there), if every byte inside is `allowed`.
+fn angled(src: &[u8], at: usize, allowed: impl Fn(u8) -> bool) -> Option<usize> {
     if src.get(at) != Some(&b'<') {
-        return Some(PathType { range: start..at, name_end, segments, generic: false });
+        return Some(at);
     }
     let mut depth = 0usize;
     for (i, &b) in src[at..].iter().enumerate() {
         match b {
             b'<' => depth += 1,
-            b'>' if src[..at + i].ends_with(b"-") => {}
+            b'>' if src[at + i - 1] == b'-' => {}
             b'>' => {
                 depth -= 1;
                 if depth == 0 {
-                    return Some(PathType { range: start..at + i + 1, name_end, segments, generic: true });
+                    return Some(at + i + 1);
                 }
             }
-            b'\n' | b'{' | b'}' | 0x80.. => return None,
+            b if !allowed(b) => return None,
             _ => {}
         }
     }
@@ -1431,25 +1440,9 @@ fn attribute_line(src: &[u8], start: usize) -> bool {
 /// Generics after a struct's or enum's name at `at` (`<'a, T: Trait + ?Sized, const N: usize>`,
 /// holding nothing the tags query tags), if any: the offset after them.
 fn generics(src: &[u8], at: usize) -> Option<usize> {
-    if src.get(at) != Some(&b'<') {
-        return Some(at);
-    }
-    let mut depth = 0usize;
-    for (i, &b) in src[at..].iter().enumerate() {
-        match b {
-            b'<' => depth += 1,
-            b'>' => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(at + i + 1);
-                }
-            }
-            b if b.is_ascii_alphanumeric() => {}
-            b'_' | b'\'' | b':' | b'+' | b',' | b' ' | b'?' | b'&' | b'*' => {}
-            _ => return None,
-        }
-    }
-    None
+    angled(src, at, |b| {
+        b.is_ascii_alphanumeric() || matches!(b, b'_' | b'\'' | b':' | b'+' | b',' | b' ' | b'?' | b'&' | b'*')
+    })
 }
 
 /// From `from` (after `prev`, a `:` or `=`) to the `;` ending an item's type and value (`field`:
@@ -1723,6 +1716,11 @@ pub fn compare_names(
 mod tests {
     use super::*;
 
+    /// The items the lexer reads whole in `src` (Rust), by name and kind.
+    fn items(src: &str) -> Vec<(&str, SymbolKind)> {
+        left_out(Lang::Rust, src.as_bytes()).items.iter().map(|i| (&src[i.name.clone()], i.kind)).collect()
+    }
+
     /// The skipped text, one string per range.
     fn skipped(lang: Lang, src: &str) -> Vec<&str> {
         body_ranges(lang, src.as_bytes()).into_iter().map(|r| &src[r]).collect()
@@ -1943,7 +1941,6 @@ fn defines() {{{body}
 "#
         );
         let left = left_out(Lang::Rust, src.as_bytes());
-        let items: Vec<(&str, SymbolKind)> = left.items.iter().map(|i| (&src[i.name.clone()], i.kind)).collect();
         use SymbolKind::*;
         let expected = [
             ("top", Function),
@@ -1956,7 +1953,7 @@ fn defines() {{{body}
             ("in_mod", Function),
             ("declared", Module),
         ];
-        assert_eq!(items, expected);
+        assert_eq!(items(&src), expected);
         // Each function's item spans it from its first word to its body's `}`.
         let top = &src[left.items[0].range.clone()];
         assert!(top.starts_with("pub(crate) const") && top.ends_with(&format!("{{{body}\n}}")), "{top}");
@@ -2094,7 +2091,6 @@ pub struct Default<T = u32> {
 bare_macro!(is, a, reference);
 "#;
         let left = left_out(Lang::Rust, src.as_bytes());
-        let items: Vec<(&str, SymbolKind)> = left.items.iter().map(|i| (&src[i.name.clone()], i.kind)).collect();
         use SymbolKind::*;
         let expected = [
             ("nl_mmap_status", Enum),
@@ -2106,7 +2102,7 @@ bare_macro!(is, a, reference);
             ("transitions", Field),
             ("OLD_SOGDIAN", Constant),
         ];
-        assert_eq!(items, expected);
+        assert_eq!(items(src), expected);
         // Everything up to the enum the lexer is unsure of is one range, the macros called by a
         // path included; a struct variant holds fields, `<<` and a default are not read.
         let texts: Vec<&str> = left.ranges.iter().map(|r| &src[r.clone()]).collect();
