@@ -39,13 +39,15 @@ pub struct LeftOut {
     /// Sorted and disjoint: body interiors (between the braces), comment runs, macro arguments
     /// and the lines of `items`. Empty when the language has no lexer here or the lexer is unsure.
     pub ranges: Vec<Range<usize>>,
-    /// The simple items within `ranges`, in order: their definitions are [`item_symbols`].
+    /// The items within `ranges`, in order: their definitions are [`item_symbols`].
     pub items: Vec<Item>,
 }
 
-/// A Rust item that the lexer read whole (a one-line `const`, `static` or `type`; a `struct` or
-/// `union` of one field per line; a one-line `fn` or `static` in an `extern` block), or one of
-/// such a struct's fields; or a Python function left out whole (`skip_python`).
+/// A Rust item that the lexer read whole (a `const`, `static`, `type` or `mod name;`; a `struct`,
+/// `union` or `enum` of one member per line; a signature in an `extern` block or a `trait`; a
+/// function whose header and body define and call nothing tagged; the scope and reference of an
+/// `impl` of such items), or one of such a struct's fields or enum's variants; or a Python
+/// function left out whole (`skip_python`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Item {
     /// An item from its first byte (`pub`, or the keyword) to its `;` or `}`, included; a field
@@ -248,7 +250,6 @@ struct Block {
 
 /// An `impl` whose header holds nothing the tags query looks at: left out whole if all that its
 /// body holds is left out, with its scope and reference made by the lexer.
-#[derive(Clone)]
 struct ImplItem {
     /// Its first byte (`unsafe` or `impl`).
     start: usize,
@@ -428,9 +429,10 @@ impl<'a> Lexer<'a> {
                         self.i = end;
                         continue;
                     }
-                    self.opens = opens(self.src, self.i);
-                    self.impl_item = match self.opens {
-                        Some(Decls::Impl) => impl_item(self.src, self.i),
+                    let opening = opens(self.src, self.i);
+                    self.opens = opening.map(|(decls, _)| decls);
+                    self.impl_item = match opening {
+                        Some((Decls::Impl, after)) => impl_item(self.src, self.i, after),
                         _ => None,
                     };
                     self.fn_item = fn_item(self.src, self.i, within).map(|(name, kind, body)| FnItem {
@@ -638,7 +640,10 @@ impl<'a> Lexer<'a> {
         if self.pending_fn.is_some_and(|(depth, _)| depth > self.blocks.len()) {
             self.pending_fn = None;
         }
+        // The function being read ends with this block if the block is its body or opened
+        // before it (then the function was not what the lexer took it for).
         let fn_item = self.fn_item.take_if(|f| f.body + 1 >= block.start);
+        let whole_impl = block.impl_item.is_some() && self.holds_only_items(&block);
         if block.body && !block.keep {
             // Everything recorded inside lies within this body.
             self.found.truncate(block.first);
@@ -654,7 +659,7 @@ impl<'a> Lexer<'a> {
             } else if self.i - block.start >= MIN_BODY {
                 self.found.push((block.start..self.i, Part::Body));
             }
-        } else if let Some((h, items)) = block.impl_item.clone().filter(|_| self.holds_only_items(&block)) {
+        } else if let Some((h, items)) = block.impl_item.filter(|_| whole_impl) {
             // The whole `impl`: its scope and reference, then the items inside.
             let range = h.start..self.i + 1;
             self.found.truncate(block.first);
@@ -1002,11 +1007,12 @@ impl<'a> Lexer<'a> {
 }
 
 /// The simple item starting at `start` (the first word on its line), `within` a block of items
-/// (`None`: at the top of the file), pushed on `items` (a struct's fields after it), and the
+/// (`None`: at the top of the file), pushed on `items` (a struct's members after it), and the
 /// offset after it; nothing but blanks follow it on its last line. A `const`, `static` or
-/// `type` of one line, a `mod name;`, or a `struct` or `union` whose fields stand one per line,
-/// holding nothing the tags query looks at; in an `impl`, a `const` or `type`; in an `extern`
-/// block, a `static` or a non-generic `fn` signature of one line; in a `trait`, such a signature.
+/// `type` (its value over lines), a `mod name;`, or a `struct`, `union` or `enum` whose members
+/// stand one per line, holding nothing the tags query looks at; in an `impl`, a `const` or
+/// `type`; in an `extern` block, a `static` or a non-generic `fn` signature; in a `trait`, such
+/// a signature.
 fn simple_item(src: &[u8], start: usize, within: Option<Decls>, items: &mut Vec<Item>) -> Option<usize> {
     let (mut keyword, mut at) = after_visibility(src, start)?;
     // (`safe fn`, Rust 2024, is not this grammar's: its parse leaves `safe` out of the item.)
@@ -1084,17 +1090,11 @@ fn plain_item(src: &[u8], start: usize, within: Option<Decls>) -> Option<usize> 
     (src[end] == b';' && rest_is_blank(src, end + 1)).then_some(end + 1)
 }
 
-/// The `impl` starting at `start` (the first word on its line), if its header holds nothing the
-/// tags query looks at and its types are paths the lexer can tell a scope and a reference from:
-/// `impl<T: Bound> Trait for Type<T> where .. {`, all but the `where` clause on one line.
-fn impl_item(src: &[u8], start: usize) -> Option<ImplItem> {
-    let (mut keyword, mut at) = word(src, start);
-    if keyword == b"unsafe" {
-        (keyword, at) = word(src, blanks(src, at));
-    }
-    if keyword != b"impl" {
-        return None;
-    }
+/// The `impl` starting at `start` (the first word on its line; `at` after its `impl`), if its
+/// header holds nothing the tags query looks at and its types are paths the lexer can tell a
+/// scope and a reference from: `impl<T: Bound> Trait for Type<T> where .. {`, all but the
+/// `where` clause on one line.
+fn impl_item(src: &[u8], start: usize, mut at: usize) -> Option<ImplItem> {
     let body = header(src, at)?;
     let first = path_type(src, blanks(src, generics(src, at)?))?;
     at = blanks(src, first.range.end);
@@ -1194,8 +1194,8 @@ fn path(src: &[u8], start: usize) -> Option<(usize, usize)> {
 }
 
 /// What the block of the item starting at `start` holds, if it is an `impl`, a `trait` or a
-/// `mod` (an `extern` block is recognized at its brace).
-fn opens(src: &[u8], start: usize) -> Option<Decls> {
+/// `mod` (an `extern` block is recognized at its brace), and the offset after that keyword.
+fn opens(src: &[u8], start: usize) -> Option<(Decls, usize)> {
     let (mut keyword, mut at) = after_visibility(src, start)?;
     if keyword == b"unsafe" {
         (keyword, at) = word(src, blanks(src, at));
@@ -1207,7 +1207,7 @@ fn opens(src: &[u8], start: usize) -> Option<Decls> {
         _ => return None,
     };
     // `impl<T>` and `impl Trait`, `trait Name`, `mod name`: never `implement`.
-    matches!(src.get(at), Some(b' ' | b'<' | b'\t')).then_some(decls)
+    matches!(src.get(at), Some(b' ' | b'<' | b'\t')).then_some((decls, at))
 }
 
 /// The function starting at `start` (the first word on its line) `within` a block of items:
