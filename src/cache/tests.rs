@@ -174,7 +174,7 @@ fn index_loading_into(index: Index, root: &Path, cache: &Cache) -> (Index, ScanS
         &config(),
         &CancelToken::new(),
         load,
-        || {},
+        &|_| {},
         |s: &Warm| s.prepare(&index),
         &sink,
         &|_| {},

@@ -298,7 +298,7 @@ fn build_index(root: &Path, config: &Config, show_progress: bool, no_cache: bool
     };
     let prepare = |store: &Warm| store.prepare(&index);
     let (stats, store) =
-        scanner::scan_loading(root, &scan_config, &CancelToken::new(), load, || {}, prepare, &sink, &progress);
+        scanner::scan_loading(root, &scan_config, &CancelToken::new(), load, &|_| {}, prepare, &sink, &progress);
     index.settle();
     let ready = started.elapsed();
     if let Some(bar) = bar {

@@ -459,7 +459,7 @@ impl NameTable {
     /// Adds a name (not in the table yet) read by [`Read::of`].
     pub(super) fn push_read(&mut self, read: Read) {
         let i = self.names.len();
-        if i % 64 == 0 {
+        if i.is_multiple_of(64) {
             if self.sets.is_empty() {
                 self.sets = vec![Vec::new(); KINDS * CHARS];
                 self.counts = vec![0; KINDS * CHARS];

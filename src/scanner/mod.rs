@@ -162,23 +162,24 @@ pub fn scan(
     sink: &(dyn Fn(IndexedFile) + Sync),
     progress: &(dyn Fn(Progress) + Sync),
 ) -> ScanStats {
-    scan_loading(root, config, cancel, |_| reuse, || {}, |_| {}, sink, progress).0
+    scan_loading(root, config, cancel, |_| reuse, &|_| {}, |_| {}, sink, progress).0
 }
 
 /// [`scan`], with what to reuse produced by `load` on a thread of its own while the walk runs
 /// (reading the persistent store and walking the tree need nothing of each other); `load` may
 /// also hand files over to the sink itself as it reads them, once the walk is done (see
 /// [`Handover`]), and `loaded` sees what it produced before the index phase starts, which indexes
-/// only the files not handed over. The walk starts once `before_walk` returns (the server adds its
-/// watches first: no change after the walk saw a file goes unnoticed); the load does not wait.
-/// Returns the scan's counts and what `load` produced.
+/// only the files not handed over. The walk calls `enter` with each directory it enters (the root
+/// first) before it lists the directory: the server watches it there, so no change after the walk
+/// saw a file goes unnoticed (see [`walk_entering`]). Returns the scan's counts and what `load`
+/// produced.
 #[allow(clippy::too_many_arguments)]
 pub fn scan_loading<R: Reuse + Send>(
     root: &Path,
     config: &ScanConfig,
     cancel: &CancelToken,
     load: impl FnOnce(Handover<'_>) -> R + Send,
-    before_walk: impl FnOnce(),
+    enter: &(dyn Fn(&Path) + Sync),
     loaded: impl FnOnce(&R),
     sink: &(dyn Fn(IndexedFile) + Sync),
     progress: &(dyn Fn(Progress) + Sync),
@@ -188,8 +189,7 @@ pub fn scan_loading<R: Reuse + Send>(
     let handover = Handover { walked: walked_rx, sink };
     let (reuse, walked, mut stats, walk_time) = std::thread::scope(|s| {
         let loading = s.spawn(move || load(handover));
-        before_walk();
-        let (candidates, stats) = walk(root, config, cancel);
+        let (candidates, stats) = walk_entering(root, config, cancel, enter);
         let walk_time = started.elapsed();
         let walked = Arc::new(Walked::new(candidates));
         // A loader that is gone, or never asks, hands nothing over.
@@ -298,13 +298,26 @@ fn path_hash(path: &Path) -> u64 {
 
 /// Phase one: enumerate and filter. Returns the files to index and the walk's counts.
 pub fn walk(root: &Path, config: &ScanConfig, cancel: &CancelToken) -> (Vec<Candidate>, ScanStats) {
+    walk_entering(root, config, cancel, &|_| {})
+}
+
+/// [`walk`], calling `enter` with each included directory (the root first) before its entries are
+/// listed. (`ignore`'s parallel walker opens a directory, then hands it to the visitor, then reads
+/// its entries: an entry created after `enter` returned is listed, or seen by a watch `enter` put
+/// on the directory, or both.)
+pub fn walk_entering(
+    root: &Path,
+    config: &ScanConfig,
+    cancel: &CancelToken,
+    enter: &(dyn Fn(&Path) + Sync),
+) -> (Vec<Candidate>, ScanStats) {
     let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     let mut builder = walk_builder(root, root, config);
     builder.threads(config.workers.max(1));
     let shared = Mutex::new((Vec::new(), ScanStats::default()));
     let children = AtomicUsize::new(0);
     builder.build_parallel().run(|| {
-        let mut local = WalkVisitor { out: Vec::new(), stats: ScanStats::default(), shared: &shared };
+        let mut local = WalkVisitor { out: Vec::new(), stats: ScanStats::default(), shared: &shared, enter };
         let config = config.clone();
         let canonical_root = canonical_root.clone();
         let children = &children;
@@ -352,6 +365,7 @@ struct WalkVisitor<'a> {
     out: Vec<Candidate>,
     stats: ScanStats,
     shared: &'a Mutex<(Vec<Candidate>, ScanStats)>,
+    enter: &'a (dyn Fn(&Path) + Sync),
 }
 
 impl WalkVisitor<'_> {
@@ -392,6 +406,7 @@ impl WalkVisitor<'_> {
         }
         if file_type.is_dir() {
             self.stats.dirs += 1;
+            (self.enter)(entry.path());
             if config.count_ignored {
                 if let Ok(read) = std::fs::read_dir(entry.path()) {
                     children.fetch_add(read.count(), Ordering::Relaxed);
@@ -605,7 +620,7 @@ pub fn references_in_bodies(
     let finished = AtomicUsize::new(0);
     let report = || {
         let done = finished.fetch_add(1, Ordering::Relaxed) + 1;
-        if done % 64 == 0 || done == files.len() {
+        if done.is_multiple_of(64) || done == files.len() {
             progress(Progress { done, total: files.len() });
         }
     };

@@ -56,20 +56,14 @@ impl Backend {
 async fn index_root(live: &Live, root: &Path, warm: bool, near: &[PathBuf]) {
     let started = Instant::now();
     let title = format!("symdex: indexing {}", root.display());
-    // The store loads while the watches are added and the tree is walked (the walk waits for
-    // the watches; the load for nothing), handing unchanged files to the index as it reads them.
-    let (watched, watching) = std::sync::mpsc::sync_channel(1);
-    {
-        let (watcher, root) = (live.watcher.clone(), root.to_path_buf());
-        tokio::task::spawn_blocking(move || {
-            let _ = watched.send(watcher.add_root(&root));
-        });
-    }
+    // The store loads while the tree is walked (its directories watched as the walk enters
+    // them), handing unchanged files to the index as it reads them.
     // Files indexed before (a reindex): those the scan does not find again are gone.
     let had_files = live.index.files().iter().any(|f| f.path.starts_with(root));
     let (tx, rx) = mpsc::unbounded_channel::<Progress>();
     let scan = {
-        let (index, racy, cache) = (live.index.clone(), live.racy.clone(), live.cache.clone());
+        let (index, racy, cache, watcher) =
+            (live.index.clone(), live.racy.clone(), live.cache.clone(), live.watcher.clone());
         let (root, mut config, cancel) = (root.to_path_buf(), live.scan_config.clone(), live.cancel.clone());
         config.priority_dirs = near.to_vec();
         tokio::task::spawn_blocking(move || {
@@ -88,19 +82,13 @@ async fn index_root(live: &Live, root: &Path, warm: bool, near: &[PathBuf]) {
                 Some(cache) if warm => cache.load_into(&root, &index, handover),
                 _ => Warm::empty(),
             };
-            let watched_dirs = std::cell::Cell::new(0);
-            let before_walk = || {
-                watched_dirs.set(watching.recv().unwrap_or_default());
-                tracing::debug!(
-                    "{}: watching {} directories; {:?}",
-                    root.display(),
-                    watched_dirs.get(),
-                    started.elapsed()
-                );
-            };
+            let watching = watcher.walking(&root);
+            let enter = |dir: &Path| watching.enter(dir);
             let prepare = |store: &Warm| store.prepare(&index);
             let (stats, store) =
-                scanner::scan_loading(&root, &config, &cancel, load, before_walk, prepare, &sink, &progress);
+                scanner::scan_loading(&root, &config, &cancel, load, &enter, prepare, &sink, &progress);
+            let watched_dirs = watching.finish(!stats.cancelled);
+            tracing::debug!("{}: watching {watched_dirs} directories; {:?}", root.display(), started.elapsed());
             index.settle();
             if had_files && !stats.cancelled {
                 let seen = seen.into_inner().unwrap_or_else(|p| p.into_inner());
@@ -110,7 +98,7 @@ async fn index_root(live: &Live, root: &Path, warm: bool, near: &[PathBuf]) {
                     }
                 }
             }
-            (stats, store.stats(), watched_dirs.get())
+            (stats, store.stats(), watched_dirs)
         })
     };
     let ongoing = if live.progress_supported {

@@ -1,9 +1,9 @@
 //! Live file watching: which paths changed on disk, coalesced into batches, and what the index
 //! must do about them.
 //!
-//! The [`Watcher`] puts one non-recursive inotify watch (through `notify`, no polling) on every
-//! directory the scanner would enter, found by a walk with the scanner's own ignore settings, so
-//! ignored trees (`target/`, `node_modules/`, `.git/`) cost no watches and make no noise. Events,
+//! The [`Watcher`] puts one non-recursive watch (inotify, see [`kernel`]; no polling) on every
+//! directory the scanner enters, as the scanner's walk enters it ([`RootWalk`]), so ignored trees
+//! (`target/`, `node_modules/`, `.git/`) cost no watches and make no noise. Events,
 //! and paths reported by the client (`workspace/didChangeWatchedFiles`), go to one debounce thread
 //! that blocks on its channel and closes a batch after a quiet period (or a maximum delay, so a
 //! long `git checkout` still makes progress). [`Watcher::plan`] turns a batch into work: files to
@@ -15,6 +15,8 @@
 //! stamp says they are already indexed, which is what makes a change reported twice cost nothing).
 //! Nothing sleeps: the debounce thread waits on its channel.
 
+mod kernel;
+
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -23,8 +25,8 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use ignore::WalkBuilder;
-use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher as _};
 
+use self::kernel::{Kernel, WatchError};
 use crate::lang::Lang;
 use crate::scanner::{mtime_ns, Candidate, ScanConfig};
 
@@ -80,6 +82,43 @@ enum Signal {
     RescanAll,
 }
 
+/// A root watched as the scanner walks it (one walk for both): [`RootWalk::enter`] watches each
+/// directory the walk enters, before it is listed; [`RootWalk::finish`] unwatches those watched
+/// under the root before that the walk did not enter (no longer included).
+pub struct RootWalk<'a> {
+    watcher: &'a Watcher,
+    root: PathBuf,
+    entered: Mutex<HashSet<PathBuf>>,
+}
+
+impl RootWalk<'_> {
+    /// The walk enters `dir` (called from the walk's threads).
+    pub fn enter(&self, dir: &Path) {
+        self.watcher.lock().watch(dir);
+        self.entered.lock().unwrap_or_else(|p| p.into_inner()).insert(dir.to_path_buf());
+    }
+
+    /// The walk is over. When it went `complete`ly (not cancelled), the directories of this root
+    /// it did not enter lose their watches. Returns how many directories are watched under the
+    /// root.
+    pub fn finish(self, complete: bool) -> usize {
+        let entered = self.entered.into_inner().unwrap_or_else(|p| p.into_inner());
+        let mut state = self.watcher.lock();
+        let under = |state: &State| -> Vec<PathBuf> {
+            state.dirs.range(self.root.clone()..).take_while(|d| d.starts_with(&self.root)).cloned().collect()
+        };
+        if complete {
+            for dir in under(&state) {
+                // A directory of a root inside this one is that root's walk's.
+                if !entered.contains(&dir) && state.root_of(&dir).as_ref() == Some(&self.root) {
+                    state.unwatch(&dir);
+                }
+            }
+        }
+        under(&state).len()
+    }
+}
+
 /// Watches workspace roots; see the module docs.
 pub struct Watcher {
     state: Mutex<State>,
@@ -87,7 +126,7 @@ pub struct Watcher {
 }
 
 struct State {
-    notify: Option<RecommendedWatcher>,
+    kernel: Option<Kernel>,
     config: ScanConfig,
     roots: Vec<PathBuf>,
     /// Included directories, each watched (roots included).
@@ -100,25 +139,18 @@ impl Watcher {
     /// Starts the watcher (no roots yet). Batches go to `sink`, called on the debounce thread.
     /// Without a working inotify, only client-reported paths are seen.
     pub fn start(config: ScanConfig, sink: impl Fn(Batch) + Send + 'static) -> Arc<Watcher> {
+        Watcher::start_on(Kernel::start, config, sink)
+    }
+
+    /// [`Watcher::start`] on the kernel interface `kernel` starts.
+    fn start_on(
+        kernel: fn(Sender<Signal>) -> Result<Kernel, String>,
+        config: ScanConfig,
+        sink: impl Fn(Batch) + Send + 'static,
+    ) -> Arc<Watcher> {
         let (input, rx) = crossbeam_channel::unbounded();
-        let events = input.clone();
-        let notify = notify::recommended_watcher(move |event: notify::Result<notify::Event>| match event {
-            Ok(event) => {
-                if event.need_rescan() {
-                    let _ = events.send(Signal::RescanAll);
-                }
-                // Opens and closes (our own reads among them) change nothing.
-                if matches!(event.kind, EventKind::Access(_)) {
-                    return;
-                }
-                for path in event.paths {
-                    let _ = events.send(Signal::Path(path));
-                }
-            }
-            Err(e) => tracing::warn!("file watching: {e}"),
-        });
-        let notify = match notify {
-            Ok(w) => Some(w),
+        let kernel = match kernel(input.clone()) {
+            Ok(kernel) => Some(kernel),
             Err(e) => {
                 tracing::warn!("cannot watch files ({e}); only changes the editor reports will be seen");
                 None
@@ -129,21 +161,18 @@ impl Watcher {
             tracing::error!("cannot start the file watcher thread: {e}");
         }
         Arc::new(Watcher {
-            state: Mutex::new(State { notify, config, roots: Vec::new(), dirs: BTreeSet::new(), limit_reached: false }),
+            state: Mutex::new(State { kernel, config, roots: Vec::new(), dirs: BTreeSet::new(), limit_reached: false }),
             input,
         })
     }
 
-    /// Starts watching `root`: walks it and watches every included directory. Blocking.
-    /// Returns how many directories are watched under it.
-    pub fn add_root(&self, root: &Path) -> usize {
+    /// Starts watching `root` as the scanner walks it: see [`RootWalk`].
+    pub fn walking(&self, root: &Path) -> RootWalk<'_> {
         let mut state = self.lock();
         if !state.roots.iter().any(|r| r == root) {
             state.roots.push(root.to_path_buf());
         }
-        let mut plan = Plan::default();
-        state.resync(root, root, &mut plan, false);
-        state.dirs.range(root.to_path_buf()..).take_while(|d| d.starts_with(root)).count()
+        RootWalk { watcher: self, root: root.to_path_buf(), entered: Mutex::default() }
     }
 
     /// Stops watching `root` (directories under another root stay watched).
@@ -176,7 +205,7 @@ impl Watcher {
 
     /// Whether inotify is working.
     pub fn is_live(&self) -> bool {
-        self.lock().notify.is_some()
+        self.lock().kernel.is_some()
     }
 
     /// Turns a batch into work, updating the watches on the way. Blocking (stats and walks).
@@ -345,15 +374,13 @@ impl State {
 
     fn watch(&mut self, dir: &Path) {
         let fresh = self.dirs.insert(dir.to_path_buf());
-        let Some(notify) = &mut self.notify else { return };
+        let Some(kernel) = &mut self.kernel else { return };
         if self.limit_reached {
             return;
         }
-        // Watching again is harmless (same inode: same watch) and heals a directory replaced
-        // under the same name.
-        match notify.watch(dir, RecursiveMode::NonRecursive) {
+        match kernel.watch(dir) {
             Ok(()) => {}
-            Err(e) if matches!(e.kind, notify::ErrorKind::MaxFilesWatch) => {
+            Err(WatchError::Limit) => {
                 self.limit_reached = true;
                 tracing::warn!(
                     "the kernel's inotify watch limit is reached: changes in some folders will not be seen \
@@ -367,9 +394,8 @@ impl State {
 
     fn unwatch(&mut self, dir: &Path) {
         self.dirs.remove(dir);
-        if let Some(notify) = &mut self.notify {
-            // Fails when the kernel already dropped it (deleted or moved away): fine.
-            let _ = notify.unwatch(dir);
+        if let Some(kernel) = &mut self.kernel {
+            kernel.unwatch(dir);
         }
     }
 }
@@ -424,6 +450,14 @@ mod tests {
         dir
     }
 
+    /// Watches `root` through a walk of the scanner's, as the server does; returns how many
+    /// directories are watched under it.
+    fn walk_watching(watcher: &Watcher, root: &Path) -> usize {
+        let walk = watcher.walking(root);
+        crate::scanner::walk_entering(root, &config(), &crate::scanner::CancelToken::new(), &|d| walk.enter(d));
+        walk.finish(true)
+    }
+
     fn scanned(root: &Path, config: &ScanConfig) -> BTreeSet<PathBuf> {
         let (candidates, _) = crate::scanner::walk(root, config, &crate::scanner::CancelToken::new());
         candidates.into_iter().map(|c| c.path).collect()
@@ -446,7 +480,7 @@ mod tests {
         std::fs::write(dir.path().join("sub/.ignore"), "*.tmp.py\n").unwrap();
         let watcher = Watcher::start(config(), |_| {});
         let root = dir.path().to_path_buf();
-        watcher.add_root(&root);
+        assert_eq!(walk_watching(&watcher, &root), 3);
         let plan = watcher.plan(&Batch { paths: BTreeSet::new(), rescan_all: true });
         let planned: BTreeSet<PathBuf> = plan.files.iter().map(|c| c.path.clone()).collect();
         assert_eq!(planned, scanned(&root, &config()));
@@ -465,7 +499,7 @@ mod tests {
         std::fs::write(dir.path().join(".ignore"), "ignored/\n").unwrap();
         let root = dir.path().to_path_buf();
         let watcher = Watcher::start(config(), |_| {});
-        watcher.add_root(&root);
+        walk_watching(&watcher, &root);
         std::fs::create_dir(root.join("newdir")).unwrap();
         std::fs::write(root.join("newdir/n.py"), "x = 1\n").unwrap();
         std::fs::remove_file(root.join("c.py")).unwrap();
@@ -487,29 +521,81 @@ mod tests {
         assert!(!watcher.lock().dirs.contains(&root.join("newdir")));
     }
 
-    #[test]
-    fn events_are_debounced_into_batches() {
-        let dir = tree(&["a.py"]);
-        let root = dir.path().to_path_buf();
+    /// Batches from a watcher on `kernel`, whose `root` holds `a.py`.
+    fn watching(
+        kernel: fn(Sender<Signal>) -> Result<Kernel, String>,
+    ) -> (tempfile::TempDir, Arc<Watcher>, crossbeam_channel::Receiver<Batch>) {
+        let dir = tree(&["a.py", "sub/b.py"]);
         let (tx, rx) = crossbeam_channel::unbounded();
-        let watcher = Watcher::start(config(), move |b| {
+        let watcher = Watcher::start_on(kernel, config(), move |b| {
             let _ = tx.send(b);
         });
-        watcher.add_root(&root);
+        assert!(watcher.is_live());
+        walk_watching(&watcher, dir.path());
+        (dir, watcher, rx)
+    }
+
+    /// Receives batches until `want` holds of the paths seen; returns how many it took.
+    fn batches_until(rx: &crossbeam_channel::Receiver<Batch>, want: impl Fn(&BTreeSet<PathBuf>) -> bool) -> usize {
+        let (mut seen, mut batches) = (BTreeSet::new(), 0);
+        while !want(&seen) {
+            let batch = rx.recv_timeout(Duration::from_secs(30)).expect("a batch");
+            batches += 1;
+            seen.extend(batch.paths);
+        }
+        batches
+    }
+
+    fn events_are_debounced_into_batches_on(kernel: fn(Sender<Signal>) -> Result<Kernel, String>) {
+        let (dir, watcher, rx) = watching(kernel);
+        let root = dir.path().to_path_buf();
         for i in 0..50 {
             std::fs::write(root.join(format!("f{i}.py")), "def g(): pass\n").unwrap();
         }
-        let mut seen = BTreeSet::new();
-        let mut batches = 0;
-        while seen.len() < 50 {
-            let batch = rx.recv_timeout(Duration::from_secs(30)).expect("a batch");
-            batches += 1;
-            seen.extend(batch.paths.into_iter().filter(|p| p.extension().is_some_and(|e| e == "py")));
-        }
+        let written = |seen: &BTreeSet<PathBuf>| (0..50).all(|i| seen.contains(&root.join(format!("f{i}.py"))));
+        let batches = batches_until(&rx, written);
         assert!(batches < 50, "{batches} batches for 50 files");
+        // In a subdirectory; then the subdirectory itself, renamed away.
+        std::fs::write(root.join("sub/c.py"), "x = 1\n").unwrap();
+        batches_until(&rx, |seen| seen.contains(&root.join("sub/c.py")));
+        std::fs::rename(root.join("sub"), root.join("moved")).unwrap();
+        batches_until(&rx, |seen| seen.contains(&root.join("sub")) && seen.contains(&root.join("moved")));
         // A client-reported path arrives the same way.
         watcher.changed([root.join("a.py")]);
-        let batch = rx.recv_timeout(Duration::from_secs(30)).expect("a batch");
-        assert!(batch.paths.contains(&root.join("a.py")));
+        batches_until(&rx, |seen| seen.contains(&root.join("a.py")));
+        // Dropping the watcher ends its threads: the sink (and its sender) goes with them.
+        drop(watcher);
+        loop {
+            match rx.recv_timeout(Duration::from_secs(30)) {
+                Ok(_) => continue, // late events of the rename
+                Err(e) => break assert!(e.is_disconnected(), "the watcher's threads outlived it"),
+            }
+        }
+    }
+
+    #[test]
+    fn events_are_debounced_into_batches() {
+        events_are_debounced_into_batches_on(Kernel::start);
+    }
+
+    #[test]
+    fn events_are_debounced_into_batches_through_notify() {
+        events_are_debounced_into_batches_on(Kernel::start_notify);
+    }
+
+    #[test]
+    fn a_second_walk_unwatches_what_is_no_longer_included() {
+        let dir = tree(&["a.py", "gen/b.py", "gen/deep/c.py", "inner/d.py", "inner/gen2/e.py"]);
+        let root = dir.path().to_path_buf();
+        let watcher = Watcher::start(config(), |_| {});
+        // A root inside the root, whose own walk watches its directories.
+        let inner = root.join("inner");
+        walk_watching(&watcher, &inner);
+        assert_eq!(walk_watching(&watcher, &root), 5);
+        std::fs::write(root.join(".ignore"), "gen/\ninner/\n").unwrap();
+        assert_eq!(walk_watching(&watcher, &root), 3, "the root and the inner root's two stay");
+        let state = watcher.lock();
+        assert!(!state.dirs.contains(&root.join("gen/deep")));
+        assert!(state.dirs.contains(&inner.join("gen2")));
     }
 }
