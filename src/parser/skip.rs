@@ -2,7 +2,8 @@
 //! Python's plain functions (`skip_python`).
 //!
 //! Most of a C or Rust file's bytes are function bodies, and a body holds no definition unless it
-//! declares one (a local `struct`, a nested `fn`, a `#define`). [`left_out`] lexes a file once —
+//! declares one (a local `struct`, a nested `fn`, a `#define`); so is a C file-level
+//! initializer's interior (`= { .open = f_open, .read = f_read }`), which is left out likewise. [`left_out`] lexes a file once —
 //! comments, strings, characters, lifetimes, preprocessor lines — and returns the interiors of the
 //! function bodies whose text has no definition keyword; the parser then leaves them out with
 //! `Parser::set_included_ranges`, so that tree-sitter sees `fn f() {}` and every position stays the
@@ -184,6 +185,10 @@ struct Dialect {
     /// Preprocessor directives that make a body unsafe to skip (`#define` defines; the C query's
     /// declarations under `#if` are tagged outside bodies only, `#not-inside?`).
     directives: &'static [&'static [u8]],
+    /// A file-level initializer's braces (`= { .open = f_open, .read = f_read }`) are left out
+    /// like a body: its interior holds no definition (C: a third of what the kernel's files
+    /// still parsed, operation tables and data).
+    initializers: bool,
 }
 
 const RUST: Dialect = Dialect {
@@ -204,6 +209,7 @@ const RUST: Dialect = Dialect {
     types: &[],
     qualifiers: &[],
     directives: &[],
+    initializers: false,
 };
 
 const C: Dialect = Dialect {
@@ -212,6 +218,7 @@ const C: Dialect = Dialect {
     types: &[b"struct", b"union", b"enum"],
     qualifiers: &[],
     directives: &[b"define"],
+    initializers: true,
 };
 
 const CPP: Dialect = Dialect {
@@ -220,6 +227,7 @@ const CPP: Dialect = Dialect {
     types: &[b"struct", b"union", b"enum", b"class"],
     qualifiers: &[b"const", b"override", b"final", b"noexcept", b"mutable", b"volatile"],
     directives: C.directives,
+    initializers: false,
 };
 
 /// Rust keywords that a `!` (not) may follow: no macro name.
@@ -316,6 +324,8 @@ struct Lexer<'a> {
     pending_fn: Option<(usize, usize)>,
     /// C: the last token was a `)` (or a qualifier after one).
     after_paren: bool,
+    /// C: the last token was a `=`.
+    after_eq: bool,
     /// The last token was a `*` (Rust `*const T` is no definition).
     after_star: bool,
     /// The last token was a word, and (Rust) a `!` after a word: a macro's arguments follow.
@@ -359,6 +369,7 @@ impl<'a> Lexer<'a> {
             nest: 0,
             pending_fn: None,
             after_paren: false,
+            after_eq: false,
             after_star: false,
             after_word: false,
             bang: false,
@@ -499,6 +510,7 @@ impl<'a> Lexer<'a> {
                 _ => {
                     self.i += 1;
                     self.token(false, false);
+                    self.after_eq = b == b'=';
                 }
             }
             self.last = self.src[self.i - 1];
@@ -541,6 +553,7 @@ impl<'a> Lexer<'a> {
     /// Records the kind of the token just read.
     fn token(&mut self, close_paren: bool, star: bool) {
         self.after_paren = close_paren;
+        self.after_eq = false;
         self.after_star = star;
         self.after_word = false;
         self.bang = false;
@@ -617,7 +630,8 @@ impl<'a> Lexer<'a> {
             }
             fn_body
         } else {
-            self.after_paren
+            let initializer = self.d.initializers && self.after_eq && self.blocks.is_empty() && self.nest == 0;
+            self.after_paren || initializer
         };
         let (start, first) = (self.i + 1, self.found.len());
         let statements = Statements { nest: self.nest, start, first, ..Statements::default() };
@@ -2144,6 +2158,23 @@ bare_macro!(is, a, reference);
         for inner in ["\n\tstruct local { int a; } x;", "\n#define X 1", "\nint g(void)"] {
             let body = long(inner);
             let src = format!("int f(void)\n{{{body}\n}}\n");
+            assert!(skipped(Lang::C, &src).is_empty(), "{inner:?}");
+        }
+    }
+
+    #[test]
+    fn c_skips_file_level_initializers_unless_they_define_or_confuse_the_lexer() {
+        let table = long("\n\t.open = f_open,\n\t.name = \"}\", /* } */\n\t.ops = { 1, 2 },");
+        let src = format!("static const struct file_operations fops = {{{table}\n}};\nint g = {{ 1 }};\n");
+        assert_eq!(skipped(Lang::C, &src), [format!("{table}\n")]);
+        // Not C++'s (`= {` there may open a lambda's or a class's braces).
+        assert!(skipped(Lang::Cpp, &src).is_empty());
+        // A `struct s x = {` defines no struct: the initializer is still left out.
+        let src = format!("struct s x = {{{table}\n}}, y;\n");
+        assert_eq!(skipped(Lang::C, &src), [format!("{table}\n")]);
+        for inner in ["\n#define X 1", "\nFOO(1),", "\n\t(struct local { int a; }){ 1 },"] {
+            let table = long(inner);
+            let src = format!("int t[] = {{{table}\n}};\n");
             assert!(skipped(Lang::C, &src).is_empty(), "{inner:?}");
         }
     }
