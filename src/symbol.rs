@@ -187,6 +187,65 @@ pub fn intern_all(texts: Texts<'_>, ends: &[u32], helpers: usize) -> Vec<Name> {
     found.into_iter().map(|n| Name(NonZeroU32::new(n.into_inner()).expect("every shard served"))).collect()
 }
 
+/// Numbers the texts `text[ends[i - 1]..ends[i]]` (a store's names: distinct, kept for good) as
+/// the first names of a process that has interned none yet, in order, without hashing them: a
+/// thread of its own fills the lookup tables afterwards, holding every shard's write lock from
+/// before the first name is numbered until the last is in, so that `Name::new` and
+/// `Name::lookup` elsewhere wait for it (a text never gets a second name, nor a lookup a miss).
+/// Loading rust-crates' store, interning its 285 k names was a third of a warm start, and
+/// nothing but a lookup by text needs the tables. `None` when some name was interned already:
+/// then [`intern_all`].
+pub fn adopt_all(text: &'static str, ends: &[u32]) -> Option<Vec<Name>> {
+    let interner = &*INTERNER;
+    if interner.texts.count() != 0 {
+        return None;
+    }
+    let (locked_tx, locked) = std::sync::mpsc::sync_channel::<()>(0);
+    let (go, go_rx) = std::sync::mpsc::sync_channel::<bool>(1);
+    let fill_ends = ends.to_vec();
+    let spawned = std::thread::Builder::new().name("symdex-names".into()).spawn(move || {
+        let mut shards: Vec<_> = interner.ids.iter().map(|s| s.write().unwrap_or_else(|p| p.into_inner())).collect();
+        if locked_tx.send(()).is_err() || go_rx.recv() != Ok(true) {
+            return;
+        }
+        let mut start = 0;
+        for (index, &end) in fill_ends.iter().enumerate() {
+            let name = &text[start as usize..end as usize];
+            start = end;
+            let hash = Interner::hash(name);
+            let shard = &mut shards[Interner::shard_of(hash)];
+            match shard.entry(hash, |n| n.as_str() == name, |n| Interner::hash(n.as_str())) {
+                hash_table::Entry::Occupied(_) => tracing::warn!("a name stored twice: {name:?}"),
+                hash_table::Entry::Vacant(slot) => {
+                    slot.insert(Name(NonZeroU32::new(index as u32 + 1).expect("index + 1")));
+                }
+            }
+        }
+    });
+    if spawned.is_err() || locked.recv().is_err() {
+        return None;
+    }
+    // Every shard is locked: nobody else interns until the tables are filled.
+    if interner.texts.count() != 0 {
+        let _ = go.send(false);
+        return None;
+    }
+    let mut arena = Arena { free: &mut [] };
+    let mut start = 0;
+    let names = ends
+        .iter()
+        .map(|&end| {
+            let name = &text[start as usize..end as usize];
+            start = end;
+            let stored = if (name.len() as u64) < Text::LONG { Text::new(name) } else { arena.alloc(name) };
+            let index = interner.texts.push(stored);
+            Name(NonZeroU32::new(u32::try_from(index + 1).expect("fewer than 4 G names")).expect("index + 1"))
+        })
+        .collect();
+    let _ = go.send(true);
+    Some(names)
+}
+
 /// An interned symbol name: four bytes (its index among the names, plus one).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Name(NonZeroU32);

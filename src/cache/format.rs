@@ -54,7 +54,7 @@ use crate::index::{
     NAME_TEXT_PADDING,
 };
 use crate::lang::Lang;
-use crate::symbol::{intern_all, Name, Pos, Role, Span, Symbol, SymbolKind, Texts};
+use crate::symbol::{adopt_all, intern_all, Name, Pos, Role, Span, Symbol, SymbolKind, Texts};
 
 pub(super) const MAGIC: [u8; 8] = *b"SYMDEXIX";
 /// Bump when the layout of the body changes.
@@ -562,7 +562,9 @@ fn read_names<R: Read>(
         kept.reserve_exact(NAME_TEXT_PADDING);
         kept.extend(std::iter::repeat_n('\0', NAME_TEXT_PADDING));
         let kept: &'static str = kept.leak();
-        (intern_all(Texts::Kept(&kept[..len]), &ends, helpers), Cow::Borrowed(kept.as_bytes()))
+        let names =
+            adopt_all(&kept[..len], &ends).unwrap_or_else(|| intern_all(Texts::Kept(&kept[..len]), &ends, helpers));
+        (names, Cow::Borrowed(kept.as_bytes()))
     } else {
         let names = intern_all(Texts::Copied(&text), &ends, helpers);
         // The defined names come first: the table's texts.
