@@ -156,8 +156,12 @@ mod linux {
         }
 
         pub fn unwatch(&mut self, dir: &Path) {
-            if let Some(descriptor) = self.descriptors.remove(dir) {
-                lock(&self.dirs).remove(&descriptor);
+            let Some(descriptor) = self.descriptors.remove(dir) else { return };
+            let mut dirs = lock(&self.dirs);
+            // A directory renamed within the tree keeps its inode, so its new name was given
+            // the same descriptor: the watch is the new name's now.
+            if dirs.get(&descriptor).is_some_and(|watched| watched == dir) {
+                dirs.remove(&descriptor);
                 let _ = self.watches.remove(descriptor);
             }
         }

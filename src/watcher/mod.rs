@@ -584,6 +584,19 @@ mod tests {
     }
 
     #[test]
+    fn a_directory_renamed_keeps_its_watch_whichever_name_is_seen_first() {
+        let (dir, watcher, rx) = watching(Kernel::start);
+        let root = dir.path().to_path_buf();
+        std::fs::rename(root.join("sub"), root.join("moved")).unwrap();
+        // The new name first (the same inode: the same kernel watch), then the old one, gone.
+        watcher.plan(&Batch { paths: [root.join("moved")].into_iter().collect(), rescan_all: false });
+        let plan = watcher.plan(&Batch { paths: [root.join("sub")].into_iter().collect(), rescan_all: false });
+        assert_eq!(plan.gone, [Gone { path: root.join("sub"), was_dir: true }]);
+        std::fs::write(root.join("moved/c.py"), "x = 1\n").unwrap();
+        batches_until(&rx, |seen| seen.contains(&root.join("moved/c.py")));
+    }
+
+    #[test]
     fn a_second_walk_unwatches_what_is_no_longer_included() {
         let dir = tree(&["a.py", "gen/b.py", "gen/deep/c.py", "inner/d.py", "inner/gen2/e.py"]);
         let root = dir.path().to_path_buf();
