@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use dashmap::DashMap;
 use serde_json::Value;
-use tower_lsp_server::jsonrpc::{Error, Result};
+use tower_lsp_server::jsonrpc::{self, Error, Result};
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer, LspService, Server};
 
@@ -56,7 +56,58 @@ pub async fn run_stdio(config: Config) {
     let (service, socket) = LspService::build(|client| Backend::new(client, config))
         .custom_method(framing::MALFORMED, Backend::malformed_message)
         .finish();
-    Server::new(stdin, stdout, socket).serve(service).await;
+    Server::new(stdin, stdout, socket).serve(CatchPanic(service)).await;
+}
+
+/// The panic boundary around every request and notification: a handler that panics answers its
+/// request with an internal error (a notification is dropped) and the server goes on. Without it
+/// the panic would unwind through the transport's loop, which runs every handler, and end the
+/// process. (The heavy work runs in `off_thread`, whose panics are errors already; the state a
+/// handler leaves behind stays usable: locks are taken with `unwrap_or_else(into_inner)`.)
+struct CatchPanic<S>(S);
+
+impl<S> tower::Service<jsonrpc::Request> for CatchPanic<S>
+where
+    S: tower::Service<jsonrpc::Request, Response = Option<jsonrpc::Response>>,
+    S::Future: Send + 'static,
+    S::Error: 'static,
+{
+    type Response = Option<jsonrpc::Response>;
+    type Error = S::Error;
+    type Future = futures::future::BoxFuture<'static, std::result::Result<Self::Response, S::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<std::result::Result<(), S::Error>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: jsonrpc::Request) -> Self::Future {
+        use futures::FutureExt;
+        let (method, id) = (request.method().to_owned(), request.id().cloned());
+        // A panic while the handler is called (before its future exists) is caught too.
+        let called = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.0.call(request)));
+        Box::pin(async move {
+            let answered = match called {
+                Ok(future) => std::panic::AssertUnwindSafe(future).catch_unwind().await,
+                Err(panic) => Err(panic),
+            };
+            answered.unwrap_or_else(|panic| {
+                let what = panic_message(&*panic);
+                tracing::error!("{method} failed: {what}");
+                let mut error = Error::internal_error();
+                error.message = format!("symdex: {method} failed: {what}").into();
+                Ok(id.map(|id| jsonrpc::Response::from_error(id, error)))
+            })
+        })
+    }
+}
+
+/// What a panic said, when it said it with a string.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("a panic")
 }
 
 /// Shared server state.
@@ -357,5 +408,46 @@ impl LanguageServer for Backend {
             COMMAND_DUMP => Ok(Some(self.dump())),
             other => Err(Error::invalid_params(format!("unknown command {other:?}"))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tower::{Service, ServiceExt};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_handler_that_panics_answers_with_an_internal_error_and_the_server_goes_on() {
+        let handler = tower::service_fn(|request: jsonrpc::Request| async move {
+            match request.method() {
+                "late" => panic!("late {}", 1),
+                "early" => unreachable!(),
+                _ => {}
+            }
+            Ok::<_, std::convert::Infallible>(
+                request.id().cloned().map(|id| jsonrpc::Response::from_ok(id, Value::Null)),
+            )
+        });
+        // Also a panic in `call` itself, before the handler's future exists.
+        let mut service = CatchPanic(tower::service_fn(move |request: jsonrpc::Request| {
+            assert_ne!(request.method(), "in call");
+            handler.oneshot(request)
+        }));
+        for (method, message) in [("late", "late 1"), ("early", "internal error"), ("in call", "assertion")] {
+            let request = jsonrpc::Request::build(method).id(7).finish();
+            let answer = service.ready().await.unwrap().call(request).await.unwrap().expect("an answer");
+            let (id, body) = answer.into_parts();
+            assert_eq!(id, jsonrpc::Id::Number(7));
+            let error = body.expect_err("an error");
+            assert_eq!(error.code, jsonrpc::ErrorCode::InternalError);
+            assert!(error.message.contains(method) && error.message.contains(message), "{}", error.message);
+        }
+        // A notification that panics has nothing to answer.
+        let notification = jsonrpc::Request::build("late").finish();
+        assert!(service.ready().await.unwrap().call(notification).await.unwrap().is_none());
+        let request = jsonrpc::Request::build("fine").id(8).finish();
+        let answer = service.ready().await.unwrap().call(request).await.unwrap().expect("an answer");
+        assert!(answer.is_ok());
     }
 }
