@@ -104,18 +104,16 @@ impl RootWalk<'_> {
     pub fn finish(self, complete: bool) -> usize {
         let entered = self.entered.into_inner().unwrap_or_else(|p| p.into_inner());
         let mut state = self.watcher.lock();
-        let under = |state: &State| -> Vec<PathBuf> {
-            state.dirs.range(self.root.clone()..).take_while(|d| d.starts_with(&self.root)).cloned().collect()
-        };
-        if complete {
-            for dir in under(&state) {
-                // A directory of a root inside this one is that root's walk's.
-                if !entered.contains(&dir) && state.root_of(&dir).as_ref() == Some(&self.root) {
-                    state.unwatch(&dir);
-                }
+        let under: Vec<PathBuf> = state.dirs_under(&self.root).cloned().collect();
+        let mut watched = under.len();
+        for dir in under.into_iter().filter(|_| complete) {
+            // A directory of a root inside this one is that root's walk's.
+            if !entered.contains(&dir) && state.root_of(&dir).as_ref() == Some(&self.root) {
+                state.unwatch(&dir);
+                watched -= 1;
             }
         }
-        under(&state).len()
+        watched
     }
 }
 
@@ -179,13 +177,8 @@ impl Watcher {
     pub fn remove_root(&self, root: &Path) {
         let mut state = self.lock();
         state.roots.retain(|r| r != root);
-        let doomed: Vec<PathBuf> = state
-            .dirs
-            .range(root.to_path_buf()..)
-            .take_while(|d| d.starts_with(root))
-            .filter(|d| !state.roots.iter().any(|r| d.starts_with(r)))
-            .cloned()
-            .collect();
+        let doomed: Vec<PathBuf> =
+            state.dirs_under(root).filter(|d| !state.roots.iter().any(|r| d.starts_with(r))).cloned().collect();
         for dir in doomed {
             state.unwatch(&dir);
         }
@@ -241,8 +234,7 @@ impl Watcher {
                 Ok(meta) if included && meta.is_dir() => resync.push((path.clone(), root)),
                 Ok(_) if included => files.push(path.clone()),
                 _ => {
-                    let under: Vec<PathBuf> =
-                        state.dirs.range(path.clone()..).take_while(|d| d.starts_with(path)).cloned().collect();
+                    let under: Vec<PathBuf> = state.dirs_under(path).cloned().collect();
                     plan.gone.push(Gone { path: path.clone(), was_dir: !under.is_empty() });
                     for dir in under {
                         state.unwatch(&dir);
@@ -279,6 +271,11 @@ impl Watcher {
 }
 
 impl State {
+    /// The watched directories at or under `dir`.
+    fn dirs_under<'a>(&'a self, dir: &'a Path) -> impl Iterator<Item = &'a PathBuf> + 'a {
+        self.dirs.range(dir.to_path_buf()..).take_while(move |d| d.starts_with(dir))
+    }
+
     /// The innermost root holding `path`.
     fn root_of(&self, path: &Path) -> Option<PathBuf> {
         self.roots.iter().filter(|r| path.starts_with(r)).max_by_key(|r| r.as_os_str().len()).cloned()
@@ -357,13 +354,7 @@ impl State {
                 }
             }
         }
-        let stale: Vec<PathBuf> = self
-            .dirs
-            .range(dir.to_path_buf()..)
-            .take_while(|d| d.starts_with(dir))
-            .filter(|d| !found.contains(*d))
-            .cloned()
-            .collect();
+        let stale: Vec<PathBuf> = self.dirs_under(dir).filter(|d| !found.contains(*d)).cloned().collect();
         for d in stale {
             self.unwatch(&d);
         }
