@@ -187,8 +187,8 @@ fn init_logging(default: &str) {
     }
 }
 
-/// `notify` warns about every deleted watched directory (it drops the watch twice): keep it to
-/// errors unless the directives say otherwise.
+/// `notify` (the watcher off Linux) warns about every deleted watched directory (it drops the
+/// watch twice): keep it to errors unless the directives say otherwise.
 fn with_quiet_deps(directives: &str) -> String {
     format!("notify=error,{directives}")
 }
