@@ -2,12 +2,12 @@
 //! Python's plain functions (`skip_python`).
 //!
 //! Most of a C or Rust file's bytes are function bodies, and a body holds no definition unless it
-//! declares one (a local `struct`, a nested `fn`, a `#define`); so is a C file-level
-//! initializer's interior (`= { .open = f_open, .read = f_read }`), which is left out likewise. [`left_out`] lexes a file once —
-//! comments, strings, characters, lifetimes, preprocessor lines — and returns the interiors of the
-//! function bodies whose text has no definition keyword; the parser then leaves them out with
-//! `Parser::set_included_ranges`, so that tree-sitter sees `fn f() {}` and every position stays the
-//! file's own. Whatever the lexer is unsure of keeps its bodies: unbalanced braces (preprocessor
+//! declares one (a local `struct`, a nested `fn`, a `#define`); nor does a C file-level
+//! initializer's interior (`= { .open = f_open, .read = f_read }`), left out likewise.
+//! [`left_out`] lexes a file once — comments, strings, characters, lifetimes, preprocessor lines
+//! — and returns the interiors of the function bodies whose text has no definition keyword; the
+//! parser then leaves them out with `Parser::set_included_ranges`, so that tree-sitter sees
+//! `fn f() {}` and every position stays the file's own. Whatever the lexer is unsure of keeps its bodies: unbalanced braces (preprocessor
 //! branches), in C a body line starting at column 0 that is not a label (a brace the lexer
 //! miscounted would otherwise swallow the next function's header, which has no keyword). Languages
 //! without a lexer here get no ranges. A Rust body that does define something is parsed, but the
@@ -240,7 +240,7 @@ const RUST_KEYWORDS: &[&[u8]] = &[
 struct Block {
     /// Offset just after the `{`.
     start: usize,
-    /// A function body (Rust: after `fn`; C: after `)`).
+    /// A function body (Rust: after `fn`; C: after `)`), or a C file-level initializer.
     body: bool,
     /// Holds a definition keyword, or something the lexer is unsure of.
     keep: bool,
