@@ -1853,7 +1853,7 @@ pub const STRING: &str = "x";
             "Header", "Mask", "callback", "map", "Unit", "Empty",
         ];
         assert_eq!(names, [&first[..], &["Handlers", "on_event", "STRING", "END_A", "END_B"]].concat());
-        let texts: Vec<&str> = left.ranges.iter().map(|r| &src[r.clone()]).collect();
+        let texts = skipped(Lang::Rust, src);
         // The `use` declaration too, joined to the comment before it.
         assert!(texts[0].starts_with("//! Bindings.\nuse") && texts[0].ends_with("pub union Empty {}"), "{texts:?}");
         assert!(texts[1].starts_with("pub struct Handlers<T>") && texts[1].ends_with("END_A * 2;"), "{texts:?}");
@@ -1974,7 +1974,7 @@ fn defines() {{{body}
         // The other headers hold a macro, a call, a comment or a block: the bodies alone of the
         // first three are left out (a block in a header is taken for the body, and the lexer
         // leaves the function to the parser); `defines` is parsed but for its statements.
-        let texts: Vec<&str> = left.ranges.iter().map(|r| &src[r.clone()]).collect();
+        let texts = skipped(Lang::Rust, &src);
         let plain = format!("{body}\n");
         assert_eq!(texts[texts.len() - 4..], [&plain, &plain, &plain, &body]);
         // The same definitions as a whole parse, with their parents (`method` in `S<T>`'s scope),
@@ -2038,7 +2038,7 @@ impl Called {
         ];
         assert_eq!(items, expected);
         // A reference type is no path; a macro called by a bare name is tagged.
-        let texts: Vec<&str> = left.ranges.iter().map(|r| &src[r.clone()]).collect();
+        let texts = skipped(Lang::Rust, src);
         assert_eq!(texts.len(), 1);
         assert!(texts[0].ends_with("unsafe impl Send for u32 {}"), "{texts:?}");
         let mut ex = Extractor::new();
@@ -2104,7 +2104,6 @@ pub struct Default<T = u32> {
 }
 bare_macro!(is, a, reference);
 "#;
-        let left = left_out(Lang::Rust, src.as_bytes());
         use SymbolKind::*;
         let expected = [
             ("nl_mmap_status", Enum),
@@ -2119,7 +2118,7 @@ bare_macro!(is, a, reference);
         assert_eq!(items(src), expected);
         // Everything up to the enum the lexer is unsure of is one range, the macros called by a
         // path included; a struct variant holds fields, `<<` and a default are not read.
-        let texts: Vec<&str> = left.ranges.iter().map(|r| &src[r.clone()]).collect();
+        let texts = skipped(Lang::Rust, src);
         assert_eq!(texts.len(), 1, "{texts:?}");
         assert!(texts[0].starts_with("#[repr(u32)]") && texts[0].ends_with("-> BOOL);"), "{texts:?}");
         let mut ex = Extractor::new();

@@ -18,9 +18,12 @@ use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher as _};
 use super::Signal;
 
 /// Why a directory could not be watched.
+#[derive(Debug, thiserror::Error)]
 pub(super) enum WatchError {
     /// The kernel's limit on watches is reached (`fs.inotify.max_user_watches`).
+    #[error("the kernel's watch limit is reached")]
     Limit,
+    #[error("{0}")]
     Other(String),
 }
 
@@ -221,15 +224,6 @@ mod linux {
                     }
                 }
             }
-        }
-    }
-}
-
-impl std::fmt::Display for WatchError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            WatchError::Limit => f.write_str("the kernel's watch limit is reached"),
-            WatchError::Other(e) => f.write_str(e),
         }
     }
 }
