@@ -28,6 +28,15 @@ fn start(root: &Path, cache: &Path) -> (Server, String) {
     (server, summary)
 }
 
+/// The end of the indexing run, whether it came while waiting for something else or not.
+fn index_end(server: &mut Server) -> Value {
+    let end = |m: &Value| m["method"] == "$/progress" && m["params"]["value"]["kind"] == "end";
+    match server.notifications.iter().position(end) {
+        Some(i) => server.notifications.remove(i),
+        None => server.wait_for(end),
+    }
+}
+
 /// Re-checks `holds` after each applied batch of file changes until it is true (bounded).
 fn settle(server: &mut Server, what: &str, mut holds: impl FnMut(&mut Server) -> bool) {
     let seen = |s: &Server| s.notifications.iter().filter(|n| n["method"] == "symdex/indexChanged").count();
@@ -100,7 +109,18 @@ fn a_restarted_server_answers_the_same_from_its_store() {
         assert_eq!(std::fs::metadata(cache.path().join("index")).unwrap().permissions().mode() & 0o777, 0o700);
     }
 
-    let (mut second, summary) = start(dir.path(), cache.path());
+    // The store's files are served before the tree is walked, and answer at once.
+    let mut second = Server::spawn_with_env(&[("SYMDEX_CACHE_DIR", cache.path().to_str().unwrap())]);
+    second.initialize(dir.path(), default_capabilities(), Value::Null);
+    let served = second.wait_for(|m| {
+        m["method"] == "$/progress"
+            && m["params"]["value"]["message"]
+                .as_str()
+                .is_some_and(|m| m.ends_with("served from the store; checking the tree"))
+    });
+    assert_eq!(served["params"]["value"]["message"], "5 files served from the store; checking the tree");
+    assert_eq!(second.workspace_symbols("handle"), handle);
+    let summary = index_end(&mut second)["params"]["value"]["message"].as_str().unwrap().to_owned();
     assert!(summary.starts_with("5 files"), "{summary}");
     assert!(summary.contains("cache: 5 hits, 0 stale, 0 misses"), "{summary}");
     let cache_status = cache_of(&mut second);

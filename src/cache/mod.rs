@@ -28,7 +28,7 @@ use serde::Serialize;
 
 use crate::index::{FileEntry, Index, NameHint, Origin, Stamp, StoredDefinitions, StoredNames, Symbols};
 use crate::lang::Lang;
-use crate::scanner::{Candidate, Handing, Handover, IndexedFile, Reuse};
+use crate::scanner::{Candidate, IndexedFile, Reuse, Serving};
 use crate::symbol::Name;
 
 pub use format::FormatError;
@@ -180,15 +180,16 @@ impl Cache {
         self.load_with(root, None)
     }
 
-    /// [`Cache::load`] beside a scan's walk: fills `index`'s name table from the store before any
-    /// file (when it is empty, see [`Index::preload_names`]), then hands each file the walk found
-    /// with the very size and mtime stored (and not racy) straight to the scan's sink, on the
-    /// thread that decoded it; the others stay in the returned store for the index phase.
-    pub fn load_into(&self, root: &Path, index: &Index, handover: Handover<'_>) -> Warm {
-        self.load_with(root, Some((index, handover)))
+    /// [`Cache::load`] before a scan's walk: fills `index`'s name table from the store before any
+    /// file (when it is empty, see [`Index::preload_names`]), then serves each file it has
+    /// symbols for straight to the index, on the thread that decoded it, for the scan to check
+    /// against the walk (see [`Serving`]); the others stay in the returned store for the index
+    /// phase.
+    pub fn load_into(&self, root: &Path, index: &Index, serving: &Serving<'_>) -> Warm {
+        self.load_with(root, Some((index, serving)))
     }
 
-    fn load_with(&self, root: &Path, into: Option<(&Index, Handover<'_>)>) -> Warm {
+    fn load_with(&self, root: &Path, into: Option<(&Index, &Serving<'_>)>) -> Warm {
         let started = Instant::now();
         let path = self.store_path(root);
         let mut warm = Warm::empty();
@@ -212,7 +213,7 @@ impl Cache {
             Err(e) => return unreadable(warm, e),
         };
         warm.stats.store_bytes = len;
-        let (index, handover) = into.unzip();
+        let (index, serving) = into.unzip();
         let mut loading = Loading {
             root,
             expected: current_meta(root),
@@ -224,20 +225,14 @@ impl Cache {
             preloaded: false,
             definitions: None,
         };
-        let handover = handover.map(Mutex::new);
-        let walked = OnceLock::new();
-        let claimed = AtomicUsize::new(0);
+        let served = AtomicUsize::new(0);
         let claim = |file: format::StoredFile| -> Option<format::StoredFile> {
-            let Some(handover) = &handover else { return Some(file) };
-            let walked = walked.get_or_init(|| handover.lock().unwrap_or_else(PoisonError::into_inner).walked());
-            let Some(walked) = walked else { return Some(file) };
-            match hand_over(root, walked, file) {
-                Ok(()) => {
-                    claimed.fetch_add(1, Ordering::Relaxed);
-                    None
-                }
-                Err(file) => file,
+            let Some(serving) = serving else { return Some(file) };
+            let left = serve(root, serving, file);
+            if left.is_none() {
+                served.fetch_add(1, Ordering::Relaxed);
             }
+            left
         };
         // The checksum is read by positional reads, which leave the parsing's offset alone.
         #[cfg(unix)]
@@ -249,10 +244,9 @@ impl Cache {
         if let (Some(index), Some(stored)) = (index, &loading.definitions) {
             index.end_stored(stored);
         }
-        let (claimed, preloaded) = (claimed.into_inner(), loading.preloaded);
-        warm.preloaded = preloaded;
-        *warm.hits.get_mut() += claimed;
-        loading.entries += claimed;
+        warm.preloaded = loading.preloaded;
+        warm.served = served.into_inner();
+        loading.entries += warm.served;
         let meta = match read {
             Ok(meta) => meta,
             Err(format::ReadError::Io(e)) => return unreadable(warm, e),
@@ -402,6 +396,8 @@ pub struct Warm {
     name_table: Mutex<Option<StoredNames>>,
     /// Whether the load filled the index's name table already.
     preloaded: bool,
+    /// Files served to the index (see [`Cache::load_into`]).
+    served: usize,
 }
 
 struct Entry {
@@ -428,33 +424,14 @@ struct Loading<'a> {
     definitions: Option<StoredDefinitions>,
 }
 
-/// Hands `file` to the scan if the walk found it with the stamp stored (and the stamp is not
-/// racy); `Err` with what is left of it otherwise (`None` when it went to the scan already).
-fn hand_over(
-    root: &Path,
-    walked: &Handing<'_>,
-    mut file: format::StoredFile,
-) -> Result<(), Option<format::StoredFile>> {
-    let Some(path) = format::bytes_path(&file.relative).map(|relative| root.join(relative)) else {
-        return Err(Some(file));
-    };
-    let Some((i, candidate)) = walked.find(&path) else { return Err(Some(file)) };
-    let same = !file.racy
-        && file.lang == Some(candidate.lang)
-        && file.size == candidate.size
-        && file.mtime_ns == candidate.mtime_ns;
-    if !same {
-        return Err(Some(file));
-    }
-    let Some(symbols) = file.symbols.take() else { return Err(Some(file)) };
+/// Serves `file` to the index, unless it has no symbols to serve; returns it if not served.
+fn serve(root: &Path, serving: &Serving<'_>, mut file: format::StoredFile) -> Option<format::StoredFile> {
+    let (Some(lang), Some(relative)) = (file.lang, format::bytes_path(&file.relative)) else { return Some(file) };
+    let Some(symbols) = file.symbols.take() else { return Some(file) };
     let stamp = Stamp { size: file.size, mtime_ns: file.mtime_ns, hash: file.hash };
-    let lang = candidate.lang;
-    if walked.hand_over(i, IndexedFile { path, lang, symbols, stamp, stored: Some(file.at) }) {
-        Ok(())
-    } else {
-        // The same path stored twice: the first went over.
-        Err(None)
-    }
+    let indexed = IndexedFile { path: root.join(relative), lang, symbols, stamp, stored: Some(file.at) };
+    serving.serve(indexed, file.racy);
+    None
 }
 
 /// A file read from an offset on by positional reads.
@@ -527,6 +504,7 @@ impl Warm {
             names: NameHint::default(),
             name_table: Mutex::new(None),
             preloaded: false,
+            served: 0,
         }
     }
 
@@ -545,6 +523,11 @@ impl Warm {
             tracing::debug!("name table not empty: the store's {count} names are added one by one");
         }
         index.reserve_names(self.names);
+    }
+
+    /// How many files the load served to the index.
+    pub fn served(&self) -> usize {
+        self.served
     }
 
     /// How many names the store's symbols use, and their bytes: what the index's name tables
@@ -576,6 +559,12 @@ impl Warm {
 }
 
 impl Reuse for Warm {
+    fn served(&self, hits: usize, rehashed: usize, stale: usize) {
+        self.hits.fetch_add(hits + rehashed, Ordering::Relaxed);
+        self.rehashed.fetch_add(rehashed, Ordering::Relaxed);
+        self.stale.fetch_add(stale, Ordering::Relaxed);
+    }
+
     fn reuse(&self, candidate: &Candidate) -> Option<IndexedFile> {
         let Some(entry) = self.files.get(&candidate.path) else {
             self.misses.fetch_add(1, Ordering::Relaxed);

@@ -168,7 +168,8 @@ fn index_loading_into(index: Index, root: &Path, cache: &Cache) -> (Index, ScanS
     let sink = |file: IndexedFile| {
         index.upsert(file.into_update());
     };
-    let load = |handover: scanner::Handover<'_>| cache.load_into(root, &index, handover);
+    let take = |path: &Path| index.take_disk(path);
+    let load = |serving: &scanner::Serving<'_>| cache.load_into(root, &index, serving);
     let (stats, store) = scanner::scan_loading(
         root,
         &config(),
@@ -176,7 +177,7 @@ fn index_loading_into(index: Index, root: &Path, cache: &Cache) -> (Index, ScanS
         load,
         &|_| {},
         |s: &Warm| s.prepare(&index),
-        &sink,
+        &scanner::Target { add: &sink, take: &take },
         &|_| {},
     );
     let cache_stats = store.stats();
@@ -258,6 +259,44 @@ fn a_warm_scan_reuses_exactly_the_unchanged_files() {
         warm.remove(&f_py);
         assert!(warm.definitions_of("method").is_empty(), "{handing_over}");
     }
+}
+
+#[test]
+fn a_stores_files_answer_before_the_walk_and_the_walk_corrects_them() {
+    let w = saved([
+        ("kept.py", "class Kept:\n    pass\n"),
+        ("gone.py", "def gone(): pass\n"),
+        ("edited.py", "def before_edit(): pass\n"),
+    ]);
+    let root = w.work.path();
+    fs::remove_file(root.join("gone.py")).unwrap();
+    write_old(root, "edited.py", "def after_the_edit(): pass\n");
+    let index = Index::new();
+    let sink = |file: IndexedFile| {
+        index.upsert(file.into_update());
+    };
+    let take = |path: &Path| index.take_disk(path);
+    let load = |serving: &scanner::Serving<'_>| w.cache.load_into(root, &index, serving);
+    let defined = |name: &str| index.definitions_of(name).len();
+    let mut before_the_walk = None;
+    let loaded = |store: &Warm| {
+        store.prepare(&index);
+        // Nothing walked yet: the index answers from the store, as it was saved.
+        let names = ["Kept", "gone", "before_edit", "after_the_edit"].map(defined);
+        before_the_walk = Some((store.served(), names, search(&index, "gone").len()));
+    };
+    let target = scanner::Target { add: &sink, take: &take };
+    let (stats, store) =
+        scanner::scan_loading(root, &config(), &CancelToken::new(), load, &|_| {}, loaded, &target, &|_| {});
+    assert_eq!(before_the_walk, Some((3, [1, 1, 1, 0], 1)));
+    // Checked against the tree: the deleted file is gone, the edited one parsed again.
+    assert_eq!(["Kept", "gone", "before_edit", "after_the_edit"].map(defined), [1, 0, 0, 1]);
+    assert!(search(&index, "gone").is_empty());
+    let c = store.stats();
+    assert_eq!((c.entries, c.hits, c.stale, c.dropped, c.misses), (3, 1, 1, 1, 0), "{c:?}");
+    assert_eq!((stats.files_indexed, stats.cache_hits), (2, 1));
+    let fresh = index_loading(root, &Cache::at(tempfile::tempdir().unwrap().path())).0;
+    assert_eq!(dump(&index), dump(&fresh));
 }
 
 #[test]

@@ -64,6 +64,10 @@ pub struct CorpusResult {
     pub warm: Run,
     pub ctags: Option<Run>,
     pub server_ready_secs: f64,
+    /// From spawning the server on a warm store to the answer of a workspace/symbol request sent
+    /// once the store's files were served (the median of five starts), checked to be the answer
+    /// the server gives once it checked the tree.
+    pub query_ready_secs: f64,
     /// Peak RSS of the server once its index is ready (loading it included), before any request.
     pub server_ready_rss_mb: f64,
     /// Peak RSS of the server at the end: after the queries and the typing scenario, which opens
@@ -114,7 +118,8 @@ fn bench_corpus(exe: &Path, name: &str, dir: &Path, options: &BenchOptions) -> a
     let mut result = CorpusResult { corpus: name.to_owned(), ..CorpusResult::default() };
     if let Some(cache) = &options.latency_only {
         std::fs::create_dir_all(cache)?;
-        server_latencies(exe, dir, cache, options, &mut result)?;
+        let sample = Sample::take(dir, options.queries, options.seed);
+        server_latencies(exe, dir, cache, &sample, &mut result)?;
         return Ok(result);
     }
     // Scan only, in-process, against `rg --files` (best of 3 each, warm page cache).
@@ -159,15 +164,52 @@ fn bench_corpus(exe: &Path, name: &str, dir: &Path, options: &BenchOptions) -> a
         c.args(["-R", "-f", "-", "."]).current_dir(dir);
         result.ctags = Some(measure(c)?);
     }
-    server_latencies(exe, dir, cache.path(), options, &mut result)?;
+    let sample = Sample::take(dir, options.queries, options.seed);
+    let query = sample.queries.first().map_or("a", String::as_str);
+    let mut ready: Vec<f64> =
+        (0..WARM_RUNS).map(|_| query_ready(exe, dir, cache.path(), query)).collect::<anyhow::Result<_>>()?;
+    ready.sort_by(f64::total_cmp);
+    result.query_ready_secs = ready[WARM_RUNS / 2];
+    server_latencies(exe, dir, cache.path(), &sample, &mut result)?;
     Ok(result)
+}
+
+/// Starts a server on `dir` with the store in `cache` and asks `query` as soon as it reports the
+/// store's files served (or its indexing run ended, without a store): returns the seconds from
+/// spawning it to the answer, after checking that the answer is the one it gives once the tree
+/// was checked (the corpus did not change in between).
+fn query_ready(exe: &Path, dir: &Path, cache: &Path, query: &str) -> anyhow::Result<f64> {
+    let mut cmd = Command::new(exe);
+    cmd.arg("lsp").env("SYMDEX_CACHE_DIR", cache).env("RUST_LOG", "error").stderr(Stdio::null());
+    let mut client = LspClient::spawn(cmd, Duration::from_secs(1800))?;
+    let started = Instant::now();
+    let caps = json!({"window": {"workDoneProgress": true}, "general": {"positionEncodings": ["utf-16"]}});
+    client.initialize(dir, caps, Value::Null)?;
+    let end = |m: &Value| m["method"] == "$/progress" && m["params"]["value"]["kind"] == "end";
+    client.wait_for(|m| {
+        let message = m["params"]["value"]["message"].as_str().unwrap_or_default();
+        end(m) || m["method"] == "$/progress" && message.ends_with(crate::server::SERVED)
+    })?;
+    let first = client.request("workspace/symbol", json!({"query": query}))?;
+    let secs = started.elapsed().as_secs_f64();
+    match client.notifications.iter().position(end) {
+        Some(i) => drop(client.notifications.remove(i)),
+        None => drop(client.wait_for(end)?),
+    }
+    let checked = client.request("workspace/symbol", json!({"query": query}))?;
+    anyhow::ensure!(
+        first["result"] == checked["result"],
+        "{query:?} answered {first} before the check, {checked} after"
+    );
+    client.shutdown()?;
+    Ok(secs)
 }
 
 fn server_latencies(
     exe: &Path,
     dir: &Path,
     cache: &Path,
-    options: &BenchOptions,
+    sample: &Sample,
     result: &mut CorpusResult,
 ) -> anyhow::Result<()> {
     let mut cmd = Command::new(exe);
@@ -180,7 +222,6 @@ fn server_latencies(
     result.server_ready_secs = started.elapsed().as_secs_f64();
     result.server_ready_rss_mb = peak_rss_mb(client.pid()).unwrap_or(f64::NAN);
 
-    let sample = Sample::take(dir, options.queries, options.seed);
     let mut times = Vec::new();
     for query in &sample.queries {
         let t = Instant::now();
@@ -402,14 +443,14 @@ fn render_markdown(results: &[CorpusResult], options: &BenchOptions) -> String {
         m["cores"],
         m["memory_gib"]
     );
-    let _ = writeln!(out, "| corpus | files | MB | symbols | scan s | rg --files s | scan/rg [≤1.2] | cold s | ctags s | cold/ctags [≤1.0] | warm s | warm/cold [<0.03] | MB/s | peak RSS MB (index / server ready / server end / ctags) | B/symbol |");
-    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(out, "| corpus | files | MB | symbols | scan s | rg --files s | scan/rg [≤1.2] | cold s | ctags s | cold/ctags [≤1.0] | warm s | warm/cold | query-ready s | query-ready/cold [<0.03] | MB/s | peak RSS MB (index / server ready / server end / ctags) | B/symbol |");
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for r in results {
         let ctags_secs = r.ctags.map_or(f64::NAN, |c| c.secs);
         let ctags_rss = r.ctags.map_or(f64::NAN, |c| c.peak_rss_mb);
         let _ = writeln!(
             out,
-            "| {} | {} | {:.0} | {} | {:.3} | {:.3} | {:.2} | {:.2} | {:.2} | {:.2} | {:.3} | {:.3} | {:.1} | {:.0} / {:.0} / {:.0} / {:.0} | {:.0} |",
+            "| {} | {} | {:.0} | {} | {:.3} | {:.3} | {:.2} | {:.2} | {:.2} | {:.2} | {:.3} | {:.3} | {:.3} | {:.3} | {:.1} | {:.0} / {:.0} / {:.0} / {:.0} | {:.0} |",
             r.corpus,
             r.files,
             r.mb,
@@ -422,6 +463,8 @@ fn render_markdown(results: &[CorpusResult], options: &BenchOptions) -> String {
             CorpusResult::ratio(r.cold.secs, ctags_secs),
             r.warm.secs,
             CorpusResult::ratio(r.warm.secs, r.cold.secs),
+            r.query_ready_secs,
+            CorpusResult::ratio(r.query_ready_secs, r.cold.secs),
             r.mb / r.cold.secs.max(1e-9),
             r.cold.peak_rss_mb,
             r.server_ready_rss_mb,

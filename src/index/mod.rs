@@ -247,6 +247,20 @@ impl Index {
         removed
     }
 
+    /// Takes a file read from disk out of the index (a served store file the walk did not confirm,
+    /// see [`crate::scanner::Target`]): removes it and returns its symbols. An open editor
+    /// buffer's file stays: `None`.
+    pub fn take_disk(&self, path: &Path) -> Option<Symbols> {
+        let id = self.ids.get(path).map(|r| *r)?;
+        let old = match self.files.entry(id) {
+            Entry::Occupied(slot) if slot.get().origin == Origin::Disk => slot.remove(),
+            _ => return None,
+        };
+        self.reindex_names(id, Some(&old), None);
+        self.ids.remove(path);
+        Some(Arc::try_unwrap(old).map_or_else(|old| old.symbols.clone(), |old| old.symbols))
+    }
+
     /// Removes every file under `dir`. Returns how many were removed.
     pub fn remove_under(&self, dir: &Path) -> usize {
         let doomed: Vec<Arc<Path>> =

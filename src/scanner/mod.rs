@@ -12,12 +12,12 @@ mod stats;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ignore::overrides::OverrideBuilder;
 use ignore::{WalkBuilder, WalkState};
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::config::Config;
 use crate::index::Stamp;
@@ -136,11 +136,19 @@ pub struct Progress {
 pub trait Reuse: Sync {
     /// Symbols for `candidate` if they are known for exactly this content.
     fn reuse(&self, candidate: &Candidate) -> Option<IndexedFile>;
+
+    /// How the files it served fared against the walk (see [`scan_loading`]): found with the
+    /// stamp served, found touched with the content served, found changed.
+    fn served(&self, _hits: usize, _rehashed: usize, _stale: usize) {}
 }
 
 impl<R: Reuse + ?Sized> Reuse for &R {
     fn reuse(&self, candidate: &Candidate) -> Option<IndexedFile> {
         (**self).reuse(candidate)
+    }
+
+    fn served(&self, hits: usize, rehashed: usize, stale: usize) {
+        (**self).served(hits, rehashed, stale);
     }
 }
 
@@ -162,130 +170,184 @@ pub fn scan(
     sink: &(dyn Fn(IndexedFile) + Sync),
     progress: &(dyn Fn(Progress) + Sync),
 ) -> ScanStats {
-    scan_loading(root, config, cancel, |_| reuse, &|_| {}, |_| {}, sink, progress).0
+    let index = Target { add: sink, take: &|_| None };
+    scan_loading(root, config, cancel, |_| reuse, &|_| {}, |_| {}, &index, progress).0
 }
 
-/// [`scan`], with what to reuse produced by `load` on a thread of its own while the walk runs
-/// (reading the persistent store and walking the tree need nothing of each other); `load` may
-/// also hand files over to the sink itself as it reads them, once the walk is done (see
-/// [`Handover`]), and `loaded` sees what it produced before the index phase starts, which indexes
-/// only the files not handed over. The walk calls `enter` with each directory it enters (the root
-/// first) before it lists the directory: the server watches it there, so no change after the walk
-/// saw a file goes unnoticed (see [`walk_entering`]). Returns the scan's counts and what `load`
-/// produced.
+/// Where a scan puts what it finds: `add` takes a file's symbols (replacing any it had), `take`
+/// takes a file served from a store back out (see [`Serving`]): it removes the file and returns
+/// its symbols, unless the file is not the disk's (an open editor buffer's), which it leaves.
+pub struct Target<'a> {
+    pub add: &'a (dyn Fn(IndexedFile) + Sync),
+    pub take: &'a (dyn Fn(&Path) -> Option<Symbols> + Sync),
+}
+
+/// [`scan`], warm-started by `load` (reading the persistent store) before the tree is walked:
+/// `load` may serve the files it has symbols for straight to the index as it decodes them (see
+/// [`Serving`]), so that queries are answered from the store at once; `loaded` sees what it
+/// produced. Then the walk checks every served file against the disk: those it finds with the
+/// stamp served stay, those gone or changed are taken out again (changed ones are indexed anew,
+/// or confirmed by content when only their mtime moved), and the index phase indexes every other
+/// file, asking `load`'s [`Reuse`] first. The walk calls `enter` with each directory it enters
+/// (the root first) before it lists the directory: the server watches it there, so no change
+/// after the walk saw a file goes unnoticed (see [`walk_entering`]). Returns the scan's counts and
+/// what `load` produced.
 #[allow(clippy::too_many_arguments)]
-pub fn scan_loading<R: Reuse + Send>(
+pub fn scan_loading<R: Reuse>(
     root: &Path,
     config: &ScanConfig,
     cancel: &CancelToken,
-    load: impl FnOnce(Handover<'_>) -> R + Send,
+    load: impl FnOnce(&Serving<'_>) -> R,
     enter: &(dyn Fn(&Path) + Sync),
     loaded: impl FnOnce(&R),
-    sink: &(dyn Fn(IndexedFile) + Sync),
+    index: &Target<'_>,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> (ScanStats, R) {
     let started = Instant::now();
-    let (walked_tx, walked_rx) = mpsc::sync_channel(1);
-    let handover = Handover { walked: walked_rx, sink };
-    let (reuse, walked, mut stats, walk_time) = std::thread::scope(|s| {
-        let loading = s.spawn(move || load(handover));
-        let (candidates, stats) = walk_entering(root, config, cancel, enter);
-        let walk_time = started.elapsed();
-        let walked = Arc::new(Walked::new(candidates));
-        // A loader that is gone, or never asks, hands nothing over.
-        let _ = walked_tx.send(walked.clone());
-        let reuse = loading.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (reuse, walked, stats, walk_time)
-    });
-    stats.walk_time = walk_time;
-    stats.merge(&walked.stats.lock().unwrap_or_else(|p| p.into_inner()));
-    let mut rest: Vec<Candidate> = walked
-        .candidates
-        .iter()
-        .zip(&walked.handed)
-        .filter(|(_, handed)| !handed.load(Ordering::Acquire))
-        .map(|(c, _)| c.clone())
-        .collect();
-    let handed = walked.candidates.len() - rest.len();
-    drop(walked);
+    let serving = Serving { sink: index.add, served: Mutex::default() };
+    let reuse = load(&serving);
     loaded(&reuse);
+    let walk_started = Instant::now();
+    let (candidates, mut stats) = walk_entering(root, config, cancel, enter);
+    stats.walk_time = walk_started.elapsed();
+    let served = serving.served.into_inner().unwrap_or_else(|p| p.into_inner());
+    let (mut rest, changed) = if cancel.is_cancelled() {
+        // An unfinished walk proves no served file gone: they stay until the next scan.
+        Default::default()
+    } else {
+        check_served(candidates, served, &reuse, index, &mut stats)
+    };
+    let confirmed = stats.files_indexed;
     let index_started = Instant::now();
-    // The files handed over count as done.
-    let progress = |p: Progress| progress(Progress { done: handed + p.done, total: handed + p.total });
-    index_files(&mut rest, config, cancel, &reuse, sink, &progress, &mut stats);
+    // The files confirmed count as done.
+    let progress = |p: Progress| progress(Progress { done: confirmed + p.done, total: confirmed + p.total });
+    // The store has nothing for the files it served that changed.
+    let reuse_unchanged = Unless { reuse: &reuse, changed };
+    index_files(&mut rest, config, cancel, &reuse_unchanged, index.add, &progress, &mut stats);
     stats.index_time = index_started.elapsed();
     stats.total_time = started.elapsed();
     stats.cancelled = cancel.is_cancelled();
     (stats, reuse)
 }
 
-/// What a loader running beside the walk (the persistent cache, reading its store) may do: wait
-/// for the walk's files and hand those it has symbols for straight to the sink as it reads them,
-/// before the index phase begins; the index phase then indexes only the others.
-pub struct Handover<'a> {
-    walked: mpsc::Receiver<Arc<Walked>>,
-    sink: &'a (dyn Fn(IndexedFile) + Sync),
+/// A [`Reuse`] not asked about the `changed` files.
+struct Unless<'a> {
+    reuse: &'a dyn Reuse,
+    changed: FxHashSet<PathBuf>,
 }
 
-impl<'a> Handover<'a> {
-    /// Waits for the walk to end; `None` when it never will (the scan is gone).
-    pub fn walked(&self) -> Option<Handing<'a>> {
-        let walked = self.walked.recv().ok()?;
-        Some(Handing { walked, sink: self.sink })
-    }
-}
-
-/// The walk's files, offered to a loader by [`Handover::walked`].
-#[derive(Clone)]
-pub struct Handing<'a> {
-    walked: Arc<Walked>,
-    sink: &'a (dyn Fn(IndexedFile) + Sync),
-}
-
-impl Handing<'_> {
-    /// The walk's file at `path` (as the walk spelled it) and its number, if the walk found it.
-    pub fn find(&self, path: &Path) -> Option<(usize, &Candidate)> {
-        let w = &self.walked;
-        let at = w.by_path.find(path_hash(path), |&i| w.candidates[i as usize].path.as_os_str() == path.as_os_str())?;
-        Some((*at as usize, &w.candidates[*at as usize]))
-    }
-
-    /// Hands `file`, the symbols of the walk's file `i`, to the sink as the index phase would have
-    /// (counted as a cache hit); false, dropping it, if that file was handed over already.
-    pub fn hand_over(&self, i: usize, file: IndexedFile) -> bool {
-        let w = &self.walked;
-        let (Some(candidate), Some(handed)) = (w.candidates.get(i), w.handed.get(i)) else { return false };
-        if handed.swap(true, Ordering::AcqRel) {
-            return false;
+impl Reuse for Unless<'_> {
+    fn reuse(&self, candidate: &Candidate) -> Option<IndexedFile> {
+        if self.changed.contains(&candidate.path) {
+            return None;
         }
-        // Counted (its symbols read) before the lock the decoding threads share.
-        let mut counts = ScanStats::default();
-        counts.record_file(candidate, &file);
-        counts.cache_hits = 1;
-        w.stats.lock().unwrap_or_else(|p| p.into_inner()).merge(&counts);
-        (self.sink)(file);
-        true
+        self.reuse.reuse(candidate)
     }
 }
 
-/// The walk's files, each looked up by path and handed over at most once.
-struct Walked {
+/// Checks the files a store served against the walk's `candidates`: a file found with the very
+/// stamp served (not racy) stays, and counts as indexed; one found with its size but another
+/// mtime (or a racy stamp) stays if its content hashes as served (under the stamp found); any
+/// other is taken out of the index (the walk did not find it, or it changed). Returns the candidates left to index, and the paths of
+/// those among them that were served and changed.
+fn check_served(
     candidates: Vec<Candidate>,
-    /// Indexes into `candidates` by [`path_hash`].
-    by_path: hashbrown::HashTable<u32>,
-    handed: Vec<AtomicBool>,
-    /// Counts of the files handed over.
-    stats: Mutex<ScanStats>,
+    served: Vec<Served>,
+    reuse: &dyn Reuse,
+    index: &Target<'_>,
+    stats: &mut ScanStats,
+) -> (Vec<Candidate>, FxHashSet<PathBuf>) {
+    if served.is_empty() {
+        return (candidates, FxHashSet::default());
+    }
+    let mut changed = FxHashSet::default();
+    let mut by_path = hashbrown::HashTable::with_capacity(candidates.len());
+    for (i, c) in candidates.iter().enumerate() {
+        by_path.insert_unique(path_hash(&c.path), i as u32, |&j| path_hash(&candidates[j as usize].path));
+    }
+    let find = |path: &Path| {
+        let at = by_path.find(path_hash(path), |&i| candidates[i as usize].path.as_os_str() == path.as_os_str())?;
+        Some(*at as usize)
+    };
+    let mut done = vec![false; candidates.len()];
+    let (mut hits, mut rehashed, mut stale) = (0, 0, 0);
+    for s in served {
+        let Some(i) = find(&s.path) else {
+            // Gone (or no longer indexed: excluded, too large, ...).
+            (index.take)(&s.path);
+            continue;
+        };
+        let c = &candidates[i];
+        if std::mem::replace(&mut done[i], true) {
+            // The same path served twice: the first stands.
+            continue;
+        }
+        let same_file = c.lang == s.lang && c.size == s.stamp.size;
+        if same_file && c.mtime_ns == s.stamp.mtime_ns && !s.racy {
+            hits += 1;
+        } else if same_file && same_content(c, &s.stamp.hash) {
+            // Touched (or racy), not changed: the served symbols again, under the stamp found
+            // (which the sink may note as racy).
+            let Some(symbols) = (index.take)(&s.path) else { continue };
+            let stamp = Stamp { mtime_ns: c.mtime_ns, ..s.stamp };
+            (index.add)(IndexedFile { path: s.path, lang: s.lang, symbols, stamp, stored: None });
+            rehashed += 1;
+        } else {
+            (index.take)(&s.path);
+            done[i] = false;
+            changed.insert(s.path);
+            stale += 1;
+            continue;
+        }
+        stats.record_counts(c, s.symbols, s.definitions);
+        stats.cache_hits += 1;
+    }
+    reuse.served(hits, rehashed, stale);
+    (candidates.into_iter().zip(done).filter(|(_, done)| !done).map(|(c, _)| c).collect(), changed)
 }
 
-impl Walked {
-    fn new(candidates: Vec<Candidate>) -> Walked {
-        let mut by_path = hashbrown::HashTable::with_capacity(candidates.len());
-        for (i, c) in candidates.iter().enumerate() {
-            by_path.insert_unique(path_hash(&c.path), i as u32, |&j| path_hash(&candidates[j as usize].path));
-        }
-        let handed = candidates.iter().map(|_| AtomicBool::new(false)).collect();
-        Walked { candidates, by_path, handed, stats: Mutex::default() }
+/// Whether the file of `candidate` still hashes to `hash` (read whole: a file whose size matches
+/// a stored one is one the index holds, below the size cap).
+fn same_content(candidate: &Candidate, hash: &[u8; 32]) -> bool {
+    std::fs::read(&candidate.path)
+        .is_ok_and(|bytes| bytes.len() as u64 == candidate.size && blake3::hash(&bytes).as_bytes() == hash)
+}
+
+/// What a loader running before the walk (the persistent cache, reading its store) may do with
+/// the files it has symbols for: serve them to the index as it decodes them, before the walk has
+/// seen the tree; the scan then checks each against the walk (see [`scan_loading`]).
+pub struct Serving<'a> {
+    sink: &'a (dyn Fn(IndexedFile) + Sync),
+    served: Mutex<Vec<Served>>,
+}
+
+/// A file served to the index, as the walk's check needs it.
+struct Served {
+    path: PathBuf,
+    lang: Lang,
+    stamp: Stamp,
+    /// Whether the stamp was stored racy (see [`crate::cache::is_racy`]): only the content can
+    /// vouch for it.
+    racy: bool,
+    symbols: usize,
+    definitions: usize,
+}
+
+impl Serving<'_> {
+    /// Puts `file` (read from a store, with the stamp stored, `racy` or not) in the index, to be
+    /// checked against the walk.
+    pub fn serve(&self, file: IndexedFile, racy: bool) {
+        let definitions = file.symbols.names().filter(|&(_, role)| role == crate::symbol::Role::Definition).count();
+        let served = Served {
+            path: file.path.clone(),
+            lang: file.lang,
+            stamp: file.stamp,
+            racy,
+            symbols: file.symbols.len(),
+            definitions,
+        };
+        (self.sink)(file);
+        self.served.lock().unwrap_or_else(|p| p.into_inner()).push(served);
     }
 }
 

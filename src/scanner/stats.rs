@@ -92,13 +92,19 @@ impl ScanStats {
     /// Counts an indexed file: its symbols, definitions and bytes, overall and for its language.
     pub(super) fn record_file(&mut self, candidate: &Candidate, file: &IndexedFile) {
         let definitions = file.symbols.names().filter(|&(_, role)| role == Role::Definition).count();
+        self.record_counts(candidate, file.symbols.len(), definitions);
+    }
+
+    /// [`ScanStats::record_file`] of a file of `symbols` symbols, `definitions` of them
+    /// definitions.
+    pub(super) fn record_counts(&mut self, candidate: &Candidate, symbols: usize, definitions: usize) {
         self.files_indexed += 1;
-        self.symbols += file.symbols.len();
+        self.symbols += symbols;
         self.definitions += definitions;
         self.bytes += candidate.size;
-        let lang = self.languages.entry(file.lang.name()).or_default();
+        let lang = self.languages.entry(candidate.lang.name()).or_default();
         lang.files += 1;
-        lang.symbols += file.symbols.len();
+        lang.symbols += symbols;
         lang.definitions += definitions;
         lang.bytes += candidate.size;
     }

@@ -60,7 +60,7 @@ async fn index_root(live: &Live, root: &Path, warm: bool, near: &[PathBuf]) {
     // them), handing unchanged files to the index as it reads them.
     // Files indexed before (a reindex): those the scan does not find again are gone.
     let had_files = live.index.files().iter().any(|f| f.path.starts_with(root));
-    let (tx, rx) = mpsc::unbounded_channel::<Progress>();
+    let (tx, rx) = mpsc::unbounded_channel::<Step>();
     let scan = {
         let (index, racy, cache, watcher) =
             (live.index.clone(), live.racy.clone(), live.cache.clone(), live.watcher.clone());
@@ -76,17 +76,25 @@ async fn index_root(live: &Live, root: &Path, warm: bool, near: &[PathBuf]) {
                 index.upsert(file.into_update());
             };
             let progress = |p: Progress| {
-                let _ = tx.send(p);
+                let _ = tx.send(Step::Files(p));
             };
-            let load = |handover: scanner::Handover<'_>| match &cache {
-                Some(cache) if warm => cache.load_into(&root, &index, handover),
+            let load = |serving: &scanner::Serving<'_>| match &cache {
+                Some(cache) if warm => cache.load_into(&root, &index, serving),
                 _ => Warm::empty(),
             };
             let watching = watcher.walking(&root);
             let enter = |dir: &Path| watching.enter(dir);
-            let prepare = |store: &Warm| store.prepare(&index);
+            let prepare = |store: &Warm| {
+                store.prepare(&index);
+                let served = store.served();
+                if served > 0 {
+                    let _ = tx.send(Step::Served(served));
+                }
+            };
+            let take = |path: &Path| index.take_disk(path);
+            let target = scanner::Target { add: &sink, take: &take };
             let (stats, store) =
-                scanner::scan_loading(&root, &config, &cancel, load, &enter, prepare, &sink, &progress);
+                scanner::scan_loading(&root, &config, &cancel, load, &enter, prepare, &target, &progress);
             let watched_dirs = watching.finish(!stats.cancelled);
             tracing::debug!("{}: watching {watched_dirs} directories; {:?}", root.display(), started.elapsed());
             index.settle();
@@ -172,15 +180,37 @@ pub(super) async fn begin_progress(
     }
 }
 
+/// What an indexing run reports as it goes.
+pub(super) enum Step {
+    /// This many files were served from the store: queries are answered from them while the
+    /// walk checks them (the message says [`SERVED`]).
+    Served(usize),
+    Files(Progress),
+}
+
+impl From<Progress> for Step {
+    fn from(p: Progress) -> Step {
+        Step::Files(p)
+    }
+}
+
+/// What the `$/progress` report after a store's files were served says after their count: a
+/// client may take it as the moment queries are answered.
+pub const SERVED: &str = "files served from the store; checking the tree";
+
 /// Forwards progress until the sender is dropped (the work ended).
 pub(super) async fn forward_progress(
-    mut rx: mpsc::UnboundedReceiver<Progress>,
+    mut rx: mpsc::UnboundedReceiver<Step>,
     ongoing: Option<&OngoingProgress<Bounded, NotCancellable>>,
 ) {
-    while let Some(p) = rx.recv().await {
-        if let Some(ongoing) = ongoing {
-            let percent = (p.done * 100).checked_div(p.total).unwrap_or(100) as u32;
-            ongoing.report_with_message(format!("{}/{} files", p.done, p.total), percent).await;
+    while let Some(step) = rx.recv().await {
+        let Some(ongoing) = ongoing else { continue };
+        match step {
+            Step::Served(files) => ongoing.report_with_message(format!("{files} {SERVED}"), 0).await,
+            Step::Files(p) => {
+                let percent = (p.done * 100).checked_div(p.total).unwrap_or(100) as u32;
+                ongoing.report_with_message(format!("{}/{} files", p.done, p.total), percent).await;
+            }
         }
     }
 }

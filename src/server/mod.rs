@@ -30,7 +30,7 @@ use crate::index::Index;
 use crate::scanner::{CancelToken, ScanConfig};
 use crate::watcher::Watcher;
 
-pub use indexing::RootStatus;
+pub use indexing::{RootStatus, SERVED};
 pub use watch::{IndexChanged, IndexChangedParams};
 
 /// Commands served through `workspace/executeCommand`.

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use tower_lsp_server::{Bounded, NotCancellable, OngoingProgress};
 
 use super::documents::with_extractor;
-use super::indexing::{begin_progress, forward_progress};
+use super::indexing::{begin_progress, forward_progress, Step};
 use super::{off_thread, proto, Backend};
 use crate::document;
 use crate::index::{DefinitionQuery, FileEntry, Index, Origin, SymbolRef, Symbols};
@@ -108,14 +108,14 @@ impl Backend {
             None
         };
         let ongoing = EndOnDrop(ongoing);
-        let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Progress>();
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Step>();
         // Files are read and bodies parsed: off the async threads, and stopped when the request is
         // cancelled (this future dropped).
         let cancel = CancelToken::new();
         let _stop = StopOnDrop(cancel.clone());
         let work = off_thread(move || {
             let progress = |p: Progress| {
-                let _ = tx.send(p);
+                let _ = tx.send(p.into());
             };
             let mut hits = references(&index, &query.name, max_file_size, workers, &cancel, &progress);
             if include_declaration {

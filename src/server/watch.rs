@@ -19,7 +19,7 @@ use tokio::sync::{mpsc, oneshot};
 use tower_lsp_server::ls_types::notification::Notification;
 use tower_lsp_server::ls_types::*;
 
-use super::indexing::{begin_progress, forward_progress};
+use super::indexing::{begin_progress, forward_progress, Step};
 use super::{Backend, Live};
 use crate::cache::{Cache, Racy};
 use crate::index::{Index, Origin};
@@ -168,7 +168,7 @@ async fn apply(live: &Live, batch: Batch) -> IndexChangedParams {
     let title = format!("symdex: reindexing {} changed files", todo.len());
     let ongoing =
         if large { begin_progress(&live.client, "symdex/reindex".to_owned(), title.clone()).await } else { None };
-    let (tx, rx) = mpsc::unbounded_channel::<Progress>();
+    let (tx, rx) = mpsc::unbounded_channel::<Step>();
     let work = {
         let (index, config, cancel, racy) =
             (live.index.clone(), live.scan_config.clone(), live.cancel.clone(), live.racy.clone());
@@ -190,7 +190,7 @@ async fn apply(live: &Live, batch: Batch) -> IndexChangedParams {
                 }
             };
             let progress = |p: Progress| {
-                let _ = tx.send(p);
+                let _ = tx.send(p.into());
             };
             let mut stats = ScanStats::default();
             let reuse = Indexed { index: &index };
