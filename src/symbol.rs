@@ -293,6 +293,13 @@ impl Name {
         self.0.get() as usize - 1
     }
 
+    /// The name numbered `index` ([`Name::index`]). The caller knows there is one: a record read
+    /// in place from a store whose names this process adopted ([`adopt_all`]), each checked
+    /// against the store's name count when the store was loaded.
+    pub(crate) fn from_index(index: u32) -> Name {
+        Name(NonZeroU32::new(index.wrapping_add(1)).unwrap_or(NonZeroU32::MIN))
+    }
+
     pub fn as_str(self) -> &'static str {
         // Interned before this name existed, and never removed.
         INTERNER.texts[self.index()].get()

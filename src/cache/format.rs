@@ -1,5 +1,5 @@
-//! The store's bytes, written and read as a stream: a fixed header, then a checksummed body of
-//! length-prefixed records. Neither side ever holds the whole store in memory.
+//! The store's bytes: a fixed header, then a checksummed body of length-prefixed records, written
+//! as a stream and read from the store's bytes in memory (mapped, see `super::store_bytes`).
 //!
 //! ```text
 //! offset  size  field
@@ -9,39 +9,41 @@
 //!     28     8  body length (u64 LE)           -- not the file's length: a truncated store, discarded
 //!     36     …  body
 //!
-//! body   = record(Meta) record(Head) names block × ⌈Head.defined / 64⌉ defs
+//! body   = record(Meta) record(Head) names set × NAME_SETS defs
 //!          record(File) × Head.files
 //! record = LEB128 length ++ a postcard value of that length
 //! names  = LEB128 length ++ (LEB128 length of a name) × Head.names
 //!          LEB128 length ++ the names' UTF-8 texts, end to end
-//! block  = LEB128 length ++ 5 u64 LE words, bit s set when set s has a word ++ those words (u64
-//!          LE), bit i of each for name 64 × block + i
-//! defs   = LEB128 length ++ for each of the Head.defined names: LEB128 count of the files
-//!          defining it ++ their numbers (order in the store), increasing: the first, then each
-//!          one's gap to the one before less one (LEB128 each)
+//! set    = LEB128 length ++ ⌈⌈Head.defined / 64⌉ / 64⌉ u64 LE words, bit w set when word w of
+//!          the set is not zero ++ those words (u64 LE), bit i of word w for name 64 × w + i
+//! defs   = LEB128 length ++ for each of the Head.defined names, where its files end in the
+//!          list that follows (u32 LE, counted from the list's start) ++ the list: for each name,
+//!          the numbers (order in the store) of the files defining it, increasing (u32 LE each)
 //! ```
 //! `Meta` names the symdex version, the grammar/query version, the build and the root: a store from
 //! another one is *outdated* (its entries count as stale). `Head` holds the language table and the
 //! counts. The names are the name table (each distinct name once), first the `Head.defined` names
 //! some file defines: the index's fuzzy name table, whose bit sets (see
-//! [`crate::index::name_block`]) the blocks hold, so that a load need not read every name again to
+//! [`crate::index::name_block`]) the sets hold, so that a load need not read every name again to
 //! rebuild them. A file holds its path relative to the root (bytes), its language (an index into
 //! the language table), its stamp and its symbols, one byte string whose names are indexes into the
-//! name table: the index's own 16- or 24-byte records ([`decode_records`]: a load copies them),
-//! or compact numbers for files with symbols neither fits (see [`decode_symbols`]). The `defs`
+//! name table: the index's own 16- or 24-byte records (read where they lie by a process that
+//! numbers its names as the store does, see [`Stored`]; else copied, [`decode_records`]), or
+//! compact numbers for files with symbols neither fits (see [`decode_symbols`]). The `defs`
 //! list, name by name, which files define the name table's names, as the files' symbols say
 //! file by file: a load fills the index's name → files table from them before the files come
 //! (see [`crate::index::Index::list_stored`]).
 //!
 //! [`write`] sends the body out once through a buffered writer, hashing it on the way, then seeks
-//! back to fill in the checksum and the length. [`read`] hashes the body as it comes in and decodes
-//! each file's symbols into their final form at once; the caller must drop everything it was given
-//! unless `read` returns `Ok`, which it does only once the whole body is read and matches its
-//! checksum. Every length read off disk is checked against the bytes left in the body before
-//! anything is allocated for it; no byte string makes this module panic.
+//! back to fill in the checksum and the length. [`read`] checks the body's checksum (on a thread
+//! of its own) while it reads the names, and decodes each file's symbols into their final form
+//! at once (each record checked, also those used in place); the caller must drop everything it
+//! was given unless `read` returns `Ok`, which it does only once the whole body is read and
+//! matches its checksum. Every length read off disk is checked against the bytes left in the
+//! body before anything is allocated for it; no byte string makes this module panic.
 
 use std::borrow::Cow;
-use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{self, BufWriter, Seek, SeekFrom, Write};
 use std::path::Path;
 use std::sync::{mpsc, Arc, Mutex, PoisonError};
 
@@ -50,7 +52,7 @@ use rustc_hash::FxHashMap as HashMap;
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::index::{
-    name_block, FileEntry, Packed, Small, StoredDefinitions, StoredNames, Symbols, SymbolsBuilder, NAME_SETS,
+    name_block, FileEntry, Packed, Small, Stored, StoredDefinitions, StoredNames, Symbols, SymbolsBuilder, NAME_SETS,
     NAME_TEXT_PADDING,
 };
 use crate::lang::Lang;
@@ -58,7 +60,7 @@ use crate::symbol::{adopt_all, intern_all, Name, Pos, Role, Span, Symbol, Symbol
 
 pub(super) const MAGIC: [u8; 8] = *b"SYMDEXIX";
 /// Bump when the layout of the body changes.
-pub(super) const FORMAT: u32 = 6;
+pub(super) const FORMAT: u32 = 7;
 pub(super) const HEADER_LEN: usize = 8 + 4 + 16 + 8;
 /// Where the checksum goes (and the length after it).
 const CHECKSUM_AT: u64 = 12;
@@ -207,21 +209,26 @@ pub(super) fn write<W: Write + Seek>(mut out: W, meta: &Meta, files: &[EncodeFil
     for name in &names {
         body.write_all(name.as_str().as_bytes())?;
     }
-    let mut block = [0u64; NAME_SETS];
-    for chunk in names[..defined].chunks(64) {
-        name_block(chunk, &mut block);
-        // Which words are not zero (most sets of 64 names have no bit: rare characters, doubled
-        // ones, names' first characters), then those words.
-        let mut present = [0u64; PRESENT_WORDS];
-        block.iter().enumerate().filter(|(_, w)| **w != 0).for_each(|(s, _)| present[s / 64] |= 1 << (s % 64));
+    // The bit sets, set by set (a load fills each set's words in order): for each, which of its
+    // words are not zero (most sets of 64 names have no bit: rare characters, doubled ones,
+    // names' first characters), then those words.
+    let mut blocks = vec![[0u64; NAME_SETS]; defined.div_ceil(64)];
+    for (chunk, block) in names[..defined].chunks(64).zip(&mut blocks) {
+        name_block(chunk, block);
+    }
+    let mut present = vec![0u64; blocks.len().div_ceil(64)];
+    for set in 0..NAME_SETS {
+        present.fill(0);
+        blocks.iter().enumerate().filter(|(_, b)| b[set] != 0).for_each(|(w, _)| present[w / 64] |= 1 << (w % 64));
         scratch.clear();
         present
             .iter()
-            .chain(block.iter().filter(|w| **w != 0))
+            .copied()
+            .chain(blocks.iter().map(|b| b[set]).filter(|w| *w != 0))
             .for_each(|w| scratch.extend_from_slice(&w.to_le_bytes()));
         put_bytes(&mut body, &scratch)?;
     }
-    put_bytes(&mut body, &encode_definitions(defined, &defining)?)?;
+    put_bytes(&mut body, &encode_definitions(defined, &defining))?;
     let mut blob = Vec::new();
     for f in files {
         blob.clear();
@@ -291,8 +298,9 @@ impl NameIds {
 }
 
 /// The `defs` list of `defined` names from (name, file) pairs in file order (a file defining a
-/// name twice listed once).
-fn encode_definitions(defined: usize, defining: &[(u32, u32)]) -> io::Result<Vec<u8>> {
+/// name twice listed once): where each name's files end, then the files, as the index lists them
+/// ([`StoredDefinitions`]).
+fn encode_definitions(defined: usize, defining: &[(u32, u32)]) -> Vec<u8> {
     // Grouped by name (a counting sort: each name's files stay in order).
     let mut ends = vec![0u32; defined + 1];
     defining.iter().for_each(|&(name, _)| ends[name as usize + 1] += 1);
@@ -303,56 +311,46 @@ fn encode_definitions(defined: usize, defining: &[(u32, u32)]) -> io::Result<Vec
         files[next[name as usize] as usize] = file;
         next[name as usize] += 1;
     }
-    let mut out = Vec::with_capacity(defining.len() * 2 + defined);
+    // In file order: a file's repeats are side by side.
+    let mut listed = Vec::with_capacity(files.len());
+    let mut out = Vec::with_capacity(4 * (defined + files.len()));
     for by_name in ends.windows(2).map(|w| &files[w[0] as usize..w[1] as usize]) {
-        // In file order: a file's repeats are side by side.
-        let distinct = by_name.chunk_by(|a, b| a == b);
-        put_len(&mut out, distinct.clone().count() as u64)?;
-        let mut before = None;
-        for file in distinct.map(|same| same[0]) {
-            put_len(&mut out, before.map_or(file, |b: u32| file - b - 1).into())?;
-            before = Some(file);
-        }
+        listed.extend(by_name.chunk_by(|a, b| a == b).map(|same| same[0]));
+        out.extend_from_slice(&(listed.len() as u32).to_le_bytes());
     }
-    Ok(out)
+    listed.iter().for_each(|file| out.extend_from_slice(&file.to_le_bytes()));
+    out
 }
 
 /// Reads the `defs` list of the store's `defined` names (see [`encode_definitions`]); `files` is
 /// how many files the store holds. Read past unless `decode`.
-fn read_definitions<R: Read>(
-    body: &mut Body<R>,
+fn read_definitions(
+    body: &mut Body<'_>,
     defined: &[(Name, u32)],
     files: u64,
     decode: bool,
 ) -> Result<Option<StoredDefinitions>, ReadError> {
-    let mut buf = Vec::new();
-    let mut bytes = body.record(&mut buf)?;
+    let bytes = body.record()?;
     if !decode {
         return Ok(None);
     }
     let wrong = || bad("a bad list of definitions");
-    let mut ends = Vec::with_capacity(defined.len());
-    let mut listed = Vec::with_capacity(bytes.len() / 2);
-    for _ in defined {
-        let count = take_len(&mut bytes).ok_or_else(wrong)?;
-        // Each file number takes a byte at least.
-        if count > bytes.len() as u64 {
+    let words = |bytes: &[u8]| -> Vec<u32> {
+        bytes.chunks_exact(4).map(|w| u32::from_le_bytes(w.try_into().expect("4 bytes"))).collect()
+    };
+    let (ends, listed) = bytes.split_at_checked(4 * defined.len()).ok_or_else(wrong)?;
+    let (ends, listed) = (words(ends), words(listed));
+    if bytes.len() % 4 != 0 || ends.last().map_or(0, |&end| end as usize) != listed.len() {
+        return Err(wrong().into());
+    }
+    // Each name's files increasing, each a file of the store.
+    let mut start = 0;
+    for &end in &ends {
+        let by_name = listed.get(start..end as usize).ok_or_else(wrong)?;
+        if !by_name.windows(2).all(|w| w[0] < w[1]) || by_name.last().is_some_and(|&k| u64::from(k) >= files) {
             return Err(wrong().into());
         }
-        let mut before: Option<u64> = None;
-        for _ in 0..count {
-            let gap = take_len(&mut bytes).ok_or_else(wrong)?;
-            let file = before.map_or(Some(gap), |b| b.checked_add(gap)?.checked_add(1)).ok_or_else(wrong)?;
-            if file >= files {
-                return Err(wrong().into());
-            }
-            listed.push(file as u32);
-            before = Some(file);
-        }
-        ends.push(u32::try_from(listed.len()).map_err(|_| wrong())?);
-    }
-    if !bytes.is_empty() {
-        return Err(wrong().into());
+        start = end as usize;
     }
     let names = defined.iter().map(|(name, _)| *name).collect();
     Ok(Some(StoredDefinitions { names, ends, files: listed }))
@@ -368,74 +366,67 @@ pub(super) fn workers(len: u64) -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_WORKERS)
 }
 
-/// Reads a store of `len` bytes from `input`, handing each file to `visit` as soon as it is
-/// decoded (by `workers` threads, or by this one when 0), after `claim` (on the decoding thread)
-/// had the chance to take it. Nothing is handed to `visit` or `claim` before the body matched its
-/// checksum: with `again` (the same store once more, read from its start), the checksum is
-/// checked on a thread of its own while the names are read and interned (a damaged store leaves
-/// at most some names interned, never anything in the index); without, in a pass of its own
-/// first. A store that matches its checksum but does not decode returns an error (`claim` may
-/// have taken files decoded before the fault, each checked record by record).
+/// Reads the store `store` (all of it), handing each file to `visit` as soon as it is decoded (by
+/// `workers` threads, or by this one when 0), after `claim` (on the decoding thread) had the
+/// chance to take it. `kept` is the store once more when its bytes are kept for good (mapped by
+/// a process that then never unmaps them): its names' texts are then used where they lie, and,
+/// once the process numbers its names as the store does, so are the files' records (see
+/// [`Stored`]). Nothing is handed to `visit` or `claim` before the body matched its checksum:
+/// with workers, the checksum is checked on a thread of its own while the names are read and
+/// interned (a damaged store leaves at most some names interned, never anything in the index);
+/// without, first. A store that matches its checksum but does not decode returns an error
+/// (`claim` may have taken files decoded before the fault, each checked record by record).
 pub(super) fn read(
-    mut input: impl Read + Seek,
-    again: Option<impl Read + Send>,
-    len: u64,
+    store: &[u8],
+    kept: Option<&'static [u8]>,
     workers: usize,
     visit: &mut impl Visit,
     claim: &Claim<'_>,
 ) -> Result<Meta, ReadError> {
-    let mut header = Vec::with_capacity(HEADER_LEN);
-    input.by_ref().take(HEADER_LEN as u64).read_to_end(&mut header)?;
-    let (checksum, want) = check_header(&header)?;
-    let got = len.saturating_sub(HEADER_LEN as u64);
+    let (checksum, want) = check_header(&store[..store.len().min(HEADER_LEN)])?;
+    let got = (store.len() - HEADER_LEN) as u64;
     if got != want {
         return Err(FormatError::Truncated { got, want }.into());
     }
-    let Some(again) = again else {
-        input.seek(SeekFrom::Start(0))?;
-        verify(input.by_ref(), checksum, want)?;
-        input.seek(SeekFrom::Start(HEADER_LEN as u64))?;
-        let mut body = Body { input: BufReader::with_capacity(BUFFER, input.take(want)), left: want };
-        return parse(&mut body, workers, visit, claim, &mut || Ok(()));
+    let body = &store[HEADER_LEN..];
+    let kept = kept.filter(|kept| std::ptr::eq(*kept, store)).map(|kept| &kept[HEADER_LEN..]);
+    let matches = move || {
+        if xxhash_rust::xxh3::xxh3_128(body) == checksum {
+            Ok(())
+        } else {
+            Err(ReadError::Format(FormatError::Checksum))
+        }
     };
+    if workers == 0 {
+        matches()?;
+        return parse(&mut Body { bytes: body }, kept, workers, visit, claim, &mut || Ok(()));
+    }
     std::thread::scope(|s| {
-        let mut checking = Some(s.spawn(move || verify(again, checksum, want)));
+        let mut checking = Some(s.spawn(matches));
         let mut verified = || match checking.take() {
             Some(thread) => {
                 thread.join().unwrap_or_else(|_| Err(io::Error::other("the checksum thread failed").into()))
             }
             None => Ok(()),
         };
-        let mut body = Body { input: BufReader::with_capacity(BUFFER, input.take(want)), left: want };
-        let parsed = parse(&mut body, workers, visit, claim, &mut verified);
+        let parsed = parse(&mut Body { bytes: body }, kept, workers, visit, claim, &mut verified);
         // A damaged store is reported as such, whatever reading its body made of it.
         verified()?;
         parsed
     })
 }
 
-/// Checks that the body of `store` (read from its start) is `want` bytes with `checksum`.
-fn verify(mut store: impl Read, checksum: u128, want: u64) -> Result<(), ReadError> {
-    io::copy(&mut store.by_ref().take(HEADER_LEN as u64), &mut io::sink())?;
-    // Read in the codec's large blocks: a plain copy reads 8 KiB at a time, four thousand
-    // system calls for a 35 MB store.
-    let mut hashing = Hashing::new(BufReader::with_capacity(BUFFER, store.take(want)));
-    let got = io::copy(&mut hashing, &mut io::sink())?;
-    if got != want {
-        // The file shrank while it was read.
-        return Err(FormatError::Truncated { got, want }.into());
-    }
-    if hashing.hasher.digest128() != checksum {
-        return Err(FormatError::Checksum.into());
-    }
-    Ok(())
+/// `part` of `kept` as the kept bytes themselves (`None` when `part` does not lie in `kept`).
+fn kept_part(kept: &'static [u8], part: &[u8]) -> Option<&'static [u8]> {
+    let at = (part.as_ptr() as usize).checked_sub(kept.as_ptr() as usize)?;
+    kept.get(at..)?.get(..part.len())
 }
 
 /// Offered each file as it is decoded, on the decoding thread: returns it if not taken.
 pub(super) type Claim<'a> = dyn Fn(StoredFile) -> Option<StoredFile> + Sync + 'a;
 
-#[cfg(test)]
 /// The checksum a store's header holds for `body`.
+#[cfg(test)]
 pub(super) fn checksum(body: &[u8]) -> u128 {
     xxhash_rust::xxh3::xxh3_128(body)
 }
@@ -444,9 +435,9 @@ pub(super) fn checksum(body: &[u8]) -> u128 {
 /// answers).
 pub(super) fn peek_meta(bytes: &[u8]) -> Option<Meta> {
     let (_, want) = check_header(bytes.get(..HEADER_LEN)?).ok()?;
-    let mut body = Body { input: &bytes[HEADER_LEN..], left: want };
-    let mut buf = Vec::new();
-    exact(body.record(&mut buf).ok()?).ok()
+    let body = bytes.get(HEADER_LEN..)?;
+    let mut body = Body { bytes: body.get(..usize::try_from(want).ok()?).unwrap_or(body) };
+    exact(body.record().ok()?).ok()
 }
 
 /// Checks magic, format and size of a header; returns the body's checksum and length.
@@ -469,24 +460,24 @@ fn check_header(bytes: &[u8]) -> Result<(u128, u64), FormatError> {
     Ok((checksum, u64::from_le_bytes(bytes[28..36].try_into().expect("8 bytes"))))
 }
 
-/// The body after the header, in order.
-/// `verified` waits for the checksum: called before anything is handed over.
-fn parse<R: Read>(
-    body: &mut Body<R>,
+/// The body after the header, in order. `kept`: the body when its bytes are kept for good (see
+/// [`read`]). `verified` waits for the checksum: called before anything is handed over.
+fn parse(
+    body: &mut Body<'_>,
+    kept: Option<&'static [u8]>,
     workers: usize,
     visit: &mut impl Visit,
     claim: &Claim<'_>,
     verified: &mut dyn FnMut() -> Result<(), ReadError>,
 ) -> Result<Meta, ReadError> {
-    let (mut buf, mut head_buf) = (Vec::new(), Vec::new());
-    let meta: Meta = exact(body.record(&mut buf)?)?;
-    let head: Head<'_> = exact(body.record(&mut head_buf)?)?;
+    let meta: Meta = exact(body.record()?)?;
+    let head: Head<'_> = exact(body.record()?)?;
     let langs: Vec<Option<Lang>> = head.langs.iter().map(|n| Lang::ALL.into_iter().find(|l| l.name() == *n)).collect();
-    let decode = visit.start(&meta, head.files.min(body.left / MIN_FILE_RECORD) as usize);
+    let decode = visit.start(&meta, head.files.min(body.left() / MIN_FILE_RECORD) as usize);
     if head.defined > head.names {
         return Err(bad("more names defined than there are").into());
     }
-    let (names, (text, ends)) = read_names(body, head.names, head.defined, decode, workers)?;
+    let (names, (text, ends), adopted) = read_names(body, kept, head.names, head.defined, decode, workers)?;
     let defined = head.defined as usize;
     let sets = read_name_sets(body, defined, decode)?;
     let definitions = read_definitions(body, &names[..defined.min(names.len())], head.files, decode)?;
@@ -499,8 +490,10 @@ fn parse<R: Read>(
     if let Some(definitions) = definitions {
         visit.definitions(definitions);
     }
-    read_files(body, head.files, &Decoder { langs: &langs, names: &names, decode, claim }, workers, visit)?;
-    if body.left != 0 {
+    // Records in place only where their name numbers are the process's own.
+    let kept = kept.filter(|_| adopted);
+    read_files(body, head.files, &Decoder { langs: &langs, names: &names, kept, decode, claim }, workers, visit)?;
+    if body.left() != 0 {
         return Err(bad("bytes after the last file").into());
     }
     Ok(meta)
@@ -515,25 +508,29 @@ const BATCH: usize = 256 * 1024;
 /// then needs not read the interned names again): see [`StoredNames::text`].
 type DefinedTexts = (Cow<'static, [u8]>, Vec<u32>);
 
+/// What [`read_names`] reads: the names, interned, with their lengths in bytes; the defined
+/// names' texts; whether the names were adopted.
+type ReadNames = (Vec<(Name, u32)>, DefinedTexts, bool);
+
 /// The name table, interned when `decode` (on `workers` threads, this one among them: see
-/// [`intern_all`]), each name with its length in bytes; with the texts of the first `defined`.
-fn read_names<R: Read>(
-    body: &mut Body<R>,
+/// [`intern_all`]), each name with its length in bytes; with the texts of the first `defined`;
+/// and whether the names were adopted ([`adopt_all`]: numbered as stored).
+fn read_names(
+    body: &mut Body<'_>,
+    kept: Option<&'static [u8]>,
     count: u64,
     defined: u64,
     decode: bool,
     workers: usize,
-) -> Result<(Vec<(Name, u32)>, DefinedTexts), ReadError> {
-    let mut lens = Vec::new();
-    body.append_record(&mut lens)?;
-    // With room for the name table's padding, should the texts be kept.
-    let text = body.record_with_room(NAME_TEXT_PADDING)?;
+) -> Result<ReadNames, ReadError> {
+    let mut lens = body.record()?;
+    let text = body.record()?;
     // Each length takes a byte at least.
     if count > lens.len() as u64 {
         return Err(bad("fewer name lengths than names").into());
     }
     let mut ends = Vec::with_capacity(count as usize);
-    let (mut lens, mut end) = (&lens[..], 0u64);
+    let mut end = 0u64;
     for _ in 0..count {
         end = end.saturating_add(take_len(&mut lens).ok_or_else(|| bad("a bad name length"))?);
         ends.push(u32::try_from(end).map_err(|_| bad("4 GB of names"))?);
@@ -541,8 +538,21 @@ fn read_names<R: Read>(
     if !lens.is_empty() || end != text.len() as u64 {
         return Err(bad("the names' lengths and texts disagree").into());
     }
+    // Kept where they lie when the store is kept and the name table's padding fits after them
+    // (any bytes: the table reads past a name's end, never acts on what follows it).
+    let kept = kept.and_then(|kept| {
+        let at = kept_part(kept, text)?.as_ptr() as usize - kept.as_ptr() as usize;
+        kept.get(at..at + text.len() + NAME_TEXT_PADDING)
+    });
     let not_utf8 = || bad("a name is not UTF-8");
-    let text = String::from_utf8(text).map_err(|_| not_utf8())?;
+    let kept = match kept {
+        Some(padded) => Some((std::str::from_utf8(&padded[..text.len()]).map_err(|_| not_utf8())?, padded)),
+        None => None,
+    };
+    let text = match kept {
+        Some((kept, _)) => kept,
+        None => std::str::from_utf8(text).map_err(|_| not_utf8())?,
+    };
     if !ends.iter().all(|&end| text.is_char_boundary(end as usize)) {
         return Err(not_utf8().into());
     }
@@ -556,27 +566,35 @@ fn read_names<R: Read>(
     let keep = Name::count() < ends.len() / 4;
     Name::reserve(ends.len());
     let helpers = workers.saturating_sub(1);
-    let (names, text) = if keep {
-        let (len, mut kept) = (text.len(), text);
-        // The name table's padding (NULs: still UTF-8).
-        kept.reserve_exact(NAME_TEXT_PADDING);
-        kept.extend(std::iter::repeat_n('\0', NAME_TEXT_PADDING));
-        let kept: &'static str = kept.leak();
-        let names =
-            adopt_all(&kept[..len], &ends).unwrap_or_else(|| intern_all(Texts::Kept(&kept[..len]), &ends, helpers));
-        (names, Cow::Borrowed(kept.as_bytes()))
-    } else {
-        let names = intern_all(Texts::Copied(&text), &ends, helpers);
-        // The defined names come first: the table's texts.
-        let mut text = text.into_bytes();
-        text.truncate(ends[..defined as usize].last().map_or(0, |&end| end as usize));
-        text.shrink_to_fit();
-        (names, Cow::Owned(text))
+    let adopt = |kept: &'static str| match adopt_all(kept, &ends) {
+        Some(names) => (names, true),
+        None => (intern_all(Texts::Kept(kept), &ends, helpers), false),
+    };
+    let (names, text, adopted) = match kept.filter(|_| keep) {
+        Some((kept, padded)) => {
+            let (names, adopted) = adopt(kept);
+            (names, Cow::Borrowed(padded), adopted)
+        }
+        None if keep => {
+            let mut kept = String::with_capacity(text.len() + NAME_TEXT_PADDING);
+            kept.push_str(text);
+            // The name table's padding (NULs: still UTF-8).
+            kept.extend(std::iter::repeat_n('\0', NAME_TEXT_PADDING));
+            let kept: &'static str = kept.leak();
+            let (names, adopted) = adopt(&kept[..text.len()]);
+            (names, Cow::Borrowed(kept.as_bytes()), adopted)
+        }
+        None => {
+            let names = intern_all(Texts::Copied(text), &ends, helpers);
+            // The defined names come first: the table's texts.
+            let defined_end = ends[..defined as usize].last().map_or(0, |&end| end as usize);
+            (names, Cow::Owned(text.as_bytes()[..defined_end].to_vec()), false)
+        }
     };
     let starts = std::iter::once(0).chain(ends.iter().copied());
     let names = names.into_iter().zip(starts.zip(&ends).map(|(start, &end)| end - start)).collect();
     ends.truncate(defined as usize);
-    Ok((names, (text, ends)))
+    Ok((names, (text, ends), adopted))
 }
 
 /// A LEB128 length off the front of `bytes`.
@@ -607,41 +625,38 @@ fn leb128<E>(mut next: impl FnMut() -> Result<u8, E>) -> Result<Option<u64>, E> 
     Ok(None)
 }
 
-/// Words of a name bit set block that say which of its sets' words follow.
-const PRESENT_WORDS: usize = NAME_SETS.div_ceil(64);
-
 /// The bit sets of the name table's `defined` names, set by set (see [`name_block`]); read past
 /// unless `decode`.
-fn read_name_sets<R: Read>(body: &mut Body<R>, defined: usize, decode: bool) -> Result<Vec<Vec<u64>>, ReadError> {
-    let blocks = defined.div_ceil(64);
-    // Each block takes a record of at least its presence words.
-    if blocks as u64 > body.left / (PRESENT_WORDS as u64 * 8) {
-        return Err(bad("name bit sets past the end of the store").into());
-    }
-    let wrong = || bad("a block of name bit sets of the wrong length");
-    let mut sets: Vec<Vec<u64>> =
-        if decode { (0..NAME_SETS).map(|_| Vec::with_capacity(blocks)).collect() } else { Vec::new() };
-    let mut buf = Vec::new();
-    for _ in 0..blocks {
-        let record = body.record(&mut buf)?;
-        let mut words = record.chunks_exact(8).map(|w| u64::from_le_bytes(w.try_into().expect("8 bytes")));
-        if record.len() % 8 != 0 {
+fn read_name_sets(body: &mut Body<'_>, defined: usize, decode: bool) -> Result<Vec<Vec<u64>>, ReadError> {
+    let words = defined.div_ceil(64);
+    let present_words = words.div_ceil(64);
+    let wrong = || bad("a name bit set of the wrong length");
+    let mut sets = Vec::with_capacity(if decode { NAME_SETS } else { 0 });
+    for _ in 0..NAME_SETS {
+        let record = body.record()?;
+        if record.len() % 8 != 0 || record.len() / 8 < present_words {
             return Err(wrong().into());
         }
-        let mut present = [0u64; PRESENT_WORDS];
-        for p in &mut present {
-            *p = words.next().ok_or_else(wrong)?;
-        }
-        let listed: usize = present.iter().map(|p| p.count_ones() as usize).sum();
-        let beyond = (NAME_SETS..PRESENT_WORDS * 64).any(|s| present[s / 64] & 1 << (s % 64) != 0);
-        if beyond || record.len() / 8 != PRESENT_WORDS + listed {
+        let (present, listed) = record.split_at(present_words * 8);
+        let word = |bytes: &[u8]| u64::from_le_bytes(bytes.try_into().expect("8 bytes"));
+        let present: Vec<u64> = present.chunks_exact(8).map(word).collect();
+        let count: usize = present.iter().map(|p| p.count_ones() as usize).sum();
+        let beyond = present.last().is_some_and(|&last| !words.is_multiple_of(64) && last >> (words % 64) != 0);
+        if beyond || listed.len() / 8 != count {
             return Err(wrong().into());
         }
         if decode {
-            for (s, set) in sets.iter_mut().enumerate() {
-                let word = if present[s / 64] & 1 << (s % 64) != 0 { words.next().ok_or_else(wrong)? } else { 0 };
-                set.push(word);
+            let mut set = vec![0u64; words];
+            let mut listed = listed.chunks_exact(8).map(word);
+            for (p, &bits) in present.iter().enumerate() {
+                let mut bits = bits;
+                while bits != 0 {
+                    *set.get_mut(p * 64 + bits.trailing_zeros() as usize).ok_or_else(wrong)? =
+                        listed.next().ok_or_else(wrong)?;
+                    bits &= bits - 1;
+                }
             }
+            sets.push(set);
         }
     }
     Ok(sets)
@@ -652,6 +667,9 @@ struct Decoder<'a> {
     langs: &'a [Option<Lang>],
     /// The store's names, interned, with their lengths in bytes.
     names: &'a [(Name, u32)],
+    /// The body, when its bytes are kept for good and its names numbered as stored: records are
+    /// then checked and used where they lie.
+    kept: Option<&'static [u8]>,
     /// Whether to decode symbols at all.
     decode: bool,
     claim: &'a Claim<'a>,
@@ -669,6 +687,8 @@ impl Decoder<'_> {
         let lang = *self.langs.get(f.lang as usize).ok_or_else(|| bad("bad language"))?;
         let symbols = match lang {
             Some(_) if self.decode => Some(match f.records {
+                r if r == Records::Small as u8 && self.kept.is_some() => self.in_place(f.symbols, f.count, false)?,
+                r if r == Records::Packed as u8 && self.kept.is_some() => self.in_place(f.symbols, f.count, true)?,
                 r if r == Records::Small as u8 => {
                     decode_records(f.symbols, f.count, self.names, Small::from_bytes, Symbols::Small)?
                 }
@@ -691,44 +711,54 @@ impl Decoder<'_> {
             at,
         })
     }
+
+    /// A file's small (or `packed`) records where they lie, each checked as decoding them would.
+    fn in_place(&self, blob: &[u8], count: u32, packed: bool) -> Result<Symbols, FormatError> {
+        let bad = || FormatError::Decode("bad symbol record".into());
+        let (width, count) = (if packed { 24 } else { 16 }, count as usize);
+        let checked = blob.len() == count * width
+            && if packed {
+                blob.chunks_exact(24)
+                    .all(|r| Packed::from_bytes(r.try_into().expect("24 bytes"), self.names, count).is_some())
+            } else {
+                blob.chunks_exact(16)
+                    .all(|r| Small::from_bytes(r.try_into().expect("16 bytes"), self.names, count).is_some())
+            };
+        let kept = self.kept.and_then(|kept| kept_part(kept, blob)).filter(|_| checked).ok_or_else(bad)?;
+        Ok(Symbols::Stored(Stored::new(kept, packed)))
+    }
 }
 
 /// File records as read, for a worker to decode.
 #[derive(Default)]
-struct Batch {
+struct Batch<'a> {
     /// The number of its first file.
     first: u32,
-    bytes: Vec<u8>,
-    /// Where each record ends in `bytes`.
-    ends: Vec<usize>,
+    records: Vec<&'a [u8]>,
+    /// Their bytes.
+    bytes: usize,
 }
 
-impl Batch {
+impl<'a> Batch<'a> {
     /// Each record with its file's number.
-    fn records(&self) -> impl Iterator<Item = (&[u8], u32)> {
-        let mut start = 0;
-        self.ends.iter().zip(self.first..).map(move |(&end, at)| {
-            let record = &self.bytes[start..end];
-            start = end;
-            (record, at)
-        })
+    fn records(&self) -> impl Iterator<Item = (&'a [u8], u32)> + '_ {
+        self.records.iter().copied().zip(self.first..)
     }
 }
 
-/// The files: this thread reads records (and so hashes them) and hands them to `visit` once
+/// The files: this thread splits the records off (no copy) and hands them to `visit` once
 /// decoded; `workers` threads decode them, a batch at a time (see [`fan_out`]), or this thread
 /// does, one at a time, when `workers` is 0.
-fn read_files<R: Read>(
-    body: &mut Body<R>,
+fn read_files(
+    body: &mut Body<'_>,
     count: u64,
     decoder: &Decoder<'_>,
     workers: usize,
     visit: &mut impl Visit,
 ) -> Result<(), ReadError> {
     if workers == 0 {
-        let mut buf = Vec::new();
         for at in 0..count {
-            if let Some(file) = decoder.unclaimed(body.record(&mut buf)?, at as u32)? {
+            if let Some(file) = decoder.unclaimed(body.record()?, at as u32)? {
                 visit.file(file);
             }
         }
@@ -738,7 +768,7 @@ fn read_files<R: Read>(
     let read_all = fan_out(
         workers,
         || (),
-        |(), batch: Batch| {
+        |(), batch: Batch<'_>| {
             batch.records().filter_map(|(r, at)| decoder.unclaimed(r, at).transpose()).collect::<Result<Vec<_>, _>>()
         },
         |files| match files {
@@ -754,9 +784,10 @@ fn read_files<R: Read>(
         |send| {
             let mut batch = Batch::default();
             for read in 1..=count {
-                body.append_record(&mut batch.bytes)?;
-                batch.ends.push(batch.bytes.len());
-                if (batch.bytes.len() >= BATCH || read == count)
+                let record = body.record()?;
+                batch.records.push(record);
+                batch.bytes += record.len();
+                if (batch.bytes >= BATCH || read == count)
                     && !send(std::mem::replace(&mut batch, Batch { first: read as u32, ..Batch::default() }))
                 {
                     break;
@@ -832,67 +863,32 @@ fn exact<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, FormatError> {
     }
 }
 
-/// The body being read: never reads past its length, so no length read off it can make the reader
-/// allocate more than the store holds.
-struct Body<R> {
-    input: R,
+/// The body being read, front to back: never reads past its end, so no length read off it can
+/// make the reader allocate more than the store holds.
+struct Body<'a> {
     /// Body bytes not read yet.
-    left: u64,
+    bytes: &'a [u8],
 }
 
-impl<R: Read> Body<R> {
-    /// The next record's bytes (in `buf`).
-    fn record<'b>(&mut self, buf: &'b mut Vec<u8>) -> Result<&'b [u8], ReadError> {
-        buf.clear();
-        self.append_record(buf)?;
-        Ok(buf)
+impl<'a> Body<'a> {
+    fn left(&self) -> u64 {
+        self.bytes.len() as u64
     }
 
-    /// The next record's bytes, appended to `out`.
-    fn append_record(&mut self, out: &mut Vec<u8>) -> Result<(), ReadError> {
-        let len = self.record_length()?;
-        self.fill(out, len)
-    }
-
-    /// The next record's bytes, in a vector of their own with `room` bytes to spare (so that
-    /// appending those does not copy them all).
-    fn record_with_room(&mut self, room: usize) -> Result<Vec<u8>, ReadError> {
-        let len = self.record_length()?;
-        let mut out = Vec::with_capacity(len as usize + room);
-        self.fill(&mut out, len)?;
-        Ok(out)
-    }
-
-    /// A record's length, checked against the bytes left.
-    fn record_length(&mut self) -> Result<u64, ReadError> {
-        let len = self.length()?;
-        if len > self.left {
-            return Err(bad("a record past the end of the store").into());
-        }
-        Ok(len)
-    }
-
-    /// Appends the next `len` bytes (left in the body) to `out`.
-    fn fill(&mut self, out: &mut Vec<u8>, len: u64) -> Result<(), ReadError> {
-        let start = out.len();
-        out.resize(start + len as usize, 0);
-        self.input.read_exact(&mut out[start..])?;
-        self.left -= len;
-        Ok(())
-    }
-
-    /// A LEB128 length.
-    fn length(&mut self) -> Result<u64, ReadError> {
-        let next = || -> Result<u8, ReadError> {
-            if self.left == 0 {
-                return Err(bad("a record past the end of the store").into());
-            }
-            let mut byte = [0];
-            self.input.read_exact(&mut byte)?;
-            self.left -= 1;
-            Ok(byte[0])
+    /// The next record's bytes.
+    fn record(&mut self) -> Result<&'a [u8], ReadError> {
+        let past_the_end = || ReadError::from(bad("a record past the end of the store"));
+        let len = match take_len(&mut self.bytes) {
+            Some(len) => len,
+            None if self.bytes.is_empty() => return Err(past_the_end()),
+            None => return Err(bad("bad record length").into()),
         };
-        leb128(next)?.ok_or_else(|| bad("bad record length").into())
+        if len > self.left() {
+            return Err(past_the_end());
+        }
+        let (record, rest) = self.bytes.split_at(len as usize);
+        self.bytes = rest;
+        Ok(record)
     }
 }
 
@@ -919,15 +915,6 @@ impl<T: Write> Write for Hashing<T> {
 
     fn flush(&mut self) -> io::Result<()> {
         self.inner.flush()
-    }
-}
-
-impl<T: Read> Read for Hashing<T> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.len += n as u64;
-        Ok(n)
     }
 }
 

@@ -223,7 +223,7 @@ impl Cache {
             name_table: None,
             index,
             preloaded: false,
-            definitions: None,
+            listed: false,
         };
         let served = AtomicUsize::new(0);
         let claim = |file: format::StoredFile| -> Option<format::StoredFile> {
@@ -234,15 +234,18 @@ impl Cache {
             }
             left
         };
-        // The checksum is read by positional reads, which leave the parsing's offset alone.
-        #[cfg(unix)]
-        let again = Some(ReadAt { file: &file, at: 0 });
-        #[cfg(not(unix))]
-        let again: Option<&[u8]> = None;
-        let read = format::read(&file, again, len, format::workers(len), &mut loading, &claim);
+        let bytes = match store_bytes(&file, len, index.is_some()) {
+            Ok(bytes) => bytes,
+            Err(e) => return unreadable(warm, e),
+        };
+        let (store, kept) = match &bytes {
+            StoreBytes::Kept(kept) => (*kept, Some(*kept)),
+            StoreBytes::Read(read) => (&read[..], None),
+        };
+        let read = format::read(store, kept, format::workers(len), &mut loading, &claim);
         // The files the store listed and did not hand over leave the name → files table.
-        if let (Some(index), Some(stored)) = (index, &loading.definitions) {
-            index.end_stored(stored);
+        if let (Some(index), true) = (index, loading.listed) {
+            index.end_stored();
         }
         warm.preloaded = loading.preloaded;
         warm.served = served.into_inner();
@@ -420,8 +423,8 @@ struct Loading<'a> {
     /// The index whose name table the store's fills, when it is empty.
     index: Option<&'a Index>,
     preloaded: bool,
-    /// Which files define each name, once listed in the index (see [`Index::list_stored`]).
-    definitions: Option<StoredDefinitions>,
+    /// Whether the store's definitions were listed in the index (see [`Index::list_stored`]).
+    listed: bool,
 }
 
 /// Serves `file` to the index, unless it has no symbols to serve; returns it if not served.
@@ -434,20 +437,29 @@ fn serve(root: &Path, serving: &Serving<'_>, mut file: format::StoredFile) -> Op
     None
 }
 
-/// A file read from an offset on by positional reads.
-#[cfg(unix)]
-struct ReadAt<'a> {
-    file: &'a fs::File,
-    at: u64,
+/// A store's bytes (see [`store_bytes`]).
+enum StoreBytes {
+    /// Mapped, and kept for good.
+    Kept(&'static [u8]),
+    Read(Vec<u8>),
 }
 
-#[cfg(unix)]
-impl std::io::Read for ReadAt<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let read = std::os::unix::fs::FileExt::read_at(self.file, buf, self.at)?;
-        self.at += read as u64;
-        Ok(read)
+/// The bytes of the store `file` (`len` bytes long): mapped and kept for good when they go to an
+/// `index` of a process that has interned no name yet (a server or a command starting), so that
+/// the names' texts and the files' symbol records are used where they lie (see
+/// [`format::read`]); read into memory otherwise.
+fn store_bytes(file: &fs::File, len: u64, index: bool) -> std::io::Result<StoreBytes> {
+    if index && len >= format::HEADER_LEN as u64 && Name::count() == 0 {
+        // SAFETY: a store is only ever replaced whole (written to a temporary file, then renamed
+        // over it: see `write_atomically`), never changed in place, so the mapped bytes stay what
+        // they were when mapped for as long as the mapping lives, which is for good. (Another
+        // program truncating the file in place while it is mapped would make reading it fault.)
+        let map = unsafe { memmap2::MmapOptions::new().populate().map(file)? };
+        return Ok(StoreBytes::Kept(Box::leak(Box::new(map))));
     }
+    let mut bytes = Vec::with_capacity(len as usize);
+    std::io::Read::read_to_end(&mut &*file, &mut bytes)?;
+    Ok(StoreBytes::Read(bytes))
 }
 
 impl format::Visit for Loading<'_> {
@@ -484,8 +496,8 @@ impl format::Visit for Loading<'_> {
         // Listed before the files come, into the table the store's names filled: the files it
         // hands over then add none (see [`Index::list_stored`]).
         if let Some(index) = self.index.filter(|_| self.preloaded) {
-            index.list_stored(&stored);
-            self.definitions = Some(stored);
+            index.list_stored(stored);
+            self.listed = true;
         }
     }
 }

@@ -151,8 +151,7 @@ fn decode_claiming(
 ) -> Result<(format::Meta, Vec<ReadFile>), format::ReadError> {
     let mut files = Collect::default();
     // The checksum on a thread of its own when decoding on threads, first when not: both ways.
-    let again = (workers > 0).then(|| std::io::Cursor::new(bytes));
-    let meta = format::read(std::io::Cursor::new(bytes), again, bytes.len() as u64, workers, &mut files, claim)?;
+    let meta = format::read(bytes, None, workers, &mut files, claim)?;
     files.0.sort_by(|a, b| a.relative.cmp(&b.relative));
     Ok((meta, files.0))
 }
@@ -803,8 +802,7 @@ fn decoding_on_threads_reads_the_same_as_on_one() {
         entries.iter().flat_map(|e| e.symbols.names()).filter(|n| n.1 == Role::Definition).map(|n| n.0).collect();
     for workers in [0, 3] {
         let mut collect = Collect::default();
-        let again = (workers > 0).then(|| std::io::Cursor::new(&bytes));
-        format::read(std::io::Cursor::new(&bytes), again, bytes.len() as u64, workers, &mut collect, &Some).unwrap();
+        format::read(&bytes, None, workers, &mut collect, &Some).unwrap();
         let table = collect.1.expect("a name table");
         assert!(table.names.len() > 8192 && table.names.len() < 30_000, "{}", table.names.len());
         assert_eq!(table.names.iter().copied().collect::<std::collections::HashSet<_>>(), defined);

@@ -16,6 +16,11 @@ const NONE: u32 = 1;
 const ONE: u32 = 2;
 /// Several files: `MANY | i`, the files in `many[i]`.
 const MANY: u32 = 1 << 31;
+/// Several files, as a store listed them: `LISTED | i`, the files of the listing's name `i`
+/// (see [`Definitions::list`]).
+const LISTED: u32 = 1 << 30;
+/// Ids from this one on go to the side list, whatever their count.
+const LARGE: u32 = LISTED - ONE;
 
 /// Which of a persistent store's files define each of its defined names, as the store keeps it:
 /// what a warm start fills the table with at once, name by name (see
@@ -46,10 +51,28 @@ pub(super) struct Definitions {
     slots: Vec<u32>,
     /// The files of names defined by several, each list sorted.
     many: Vec<FileIds>,
+    /// A store's listing (see [`Definitions::list`]): the files of the names whose slot says
+    /// [`LISTED`], until one of those changes (it then moves to `many`).
+    listed: Option<Listing>,
     /// Entries of `many` no name points to.
     free: Vec<u32>,
     /// Settled once (shrunk, keeping a sixteenth of room): grows slowly from then on.
     settled: bool,
+}
+
+/// A store's definitions as [`Definitions::list`] keeps them: store file `k` is id `base + k`.
+struct Listing {
+    base: FileId,
+    stored: StoredDefinitions,
+}
+
+impl Listing {
+    /// The files of the listing's name `i`.
+    fn files(&self, i: u32) -> impl Iterator<Item = FileId> + '_ {
+        let i = i as usize;
+        let start = i.checked_sub(1).map_or(0, |before| self.stored.ends[before] as usize);
+        self.stored.files[start..self.stored.ends[i] as usize].iter().map(|&k| self.base + k)
+    }
 }
 
 impl Definitions {
@@ -62,16 +85,73 @@ impl Definitions {
         match self.slot(name) {
             NEVER | NONE => FileIds::new(),
             slot if slot & MANY != 0 => self.many[(slot & !MANY) as usize].clone(),
+            slot if slot & LISTED != 0 => self.listing(slot).collect(),
             slot => FileIds::from_slice(&[slot - ONE]),
         }
+    }
+
+    fn listing(&self, slot: u32) -> impl Iterator<Item = FileId> + '_ {
+        self.listed.iter().flat_map(move |listed| listed.files(slot & !LISTED))
+    }
+
+    /// Lists a store's definitions at once (its names in the table already, defined by no file
+    /// yet), store file `k` under id `base + k`: a name's one file in its slot, the files of a
+    /// name several define where the listing holds them (no list of its own until one changes).
+    /// Names defined already are listed one file at a time. Another store's listing, if any, is
+    /// moved to the side list first.
+    pub(super) fn list(&mut self, base: FileId, stored: StoredDefinitions) {
+        self.unlist();
+        let fits = stored.files.iter().all(|&k| base.checked_add(k).is_some_and(|id| id < LARGE));
+        for (i, (name, files)) in stored.iter().enumerate() {
+            let at = self.grow_to(name);
+            match (self.slots[at], files) {
+                (_, []) => {}
+                (NEVER | NONE, &[k]) if fits => self.slots[at] = base + k + ONE,
+                (NEVER | NONE, _) if fits && i < LISTED as usize => self.slots[at] = LISTED | i as u32,
+                _ => files.iter().for_each(|&k| {
+                    self.add(name, base + k);
+                }),
+            }
+        }
+        if fits {
+            self.listed = Some(Listing { base, stored });
+        }
+    }
+
+    /// The listing's names and their listed files (see [`Definitions::list`]), each as (name,
+    /// store file numbers).
+    pub(super) fn listing_names(&self) -> Option<(FileId, &StoredDefinitions)> {
+        self.listed.as_ref().map(|l| (l.base, &l.stored))
+    }
+
+    /// Moves every name the listing holds to the side list, and drops the listing.
+    fn unlist(&mut self) {
+        let Some(listed) = self.listed.take() else { return };
+        for (i, (name, _)) in listed.stored.iter().enumerate() {
+            let at = name.index();
+            if self.slots.get(at) == Some(&(LISTED | i as u32)) {
+                let ids = listed.files(i as u32).collect();
+                self.slots[at] = self.spill(ids);
+            }
+        }
+    }
+
+    /// Gives `name` (whose slot is `slot`, [`LISTED`]) a list of its own; returns the new slot.
+    fn own_list(&mut self, at: usize, slot: u32) -> u32 {
+        let ids: FileIds = self.listing(slot).collect();
+        self.slots[at] = self.spill(ids);
+        self.slots[at]
     }
 
     /// Records that file `id` defines `name`; true when no file ever defined it before.
     pub(super) fn add(&mut self, name: Name, id: FileId) -> bool {
         let at = self.grow_to(name);
-        let slot = self.slots[at];
+        let mut slot = self.slots[at];
+        if slot & (MANY | LISTED) == LISTED {
+            slot = self.own_list(at, slot);
+        }
         self.slots[at] = match slot {
-            NEVER | NONE if id < MANY - ONE => id + ONE,
+            NEVER | NONE if id < LARGE => id + ONE,
             NEVER | NONE => self.spill(FileIds::from_slice(&[id])),
             slot if slot & MANY != 0 => {
                 let ids = &mut self.many[(slot & !MANY) as usize];
@@ -92,25 +172,6 @@ impl Definitions {
             slot => self.spill(FileIds::from_slice(&[(slot - ONE).min(id), (slot - ONE).max(id)])),
         };
         slot == NEVER
-    }
-
-    /// Records that the files `ids` (in increasing order) define `name`: at once when no file
-    /// defines it yet, else one by one.
-    pub(super) fn add_sorted(&mut self, name: Name, ids: &[FileId]) {
-        let at = self.grow_to(name);
-        match (self.slots[at], ids) {
-            (_, []) => {}
-            (NEVER | NONE, &[id]) if id < MANY - ONE => self.slots[at] = id + ONE,
-            (NEVER | NONE, ids) => self.slots[at] = self.spill(FileIds::from_slice(ids)),
-            _ => ids.iter().for_each(|&id| {
-                self.add(name, id);
-            }),
-        }
-    }
-
-    /// Makes room for `more` names defined by several files.
-    pub(super) fn reserve_many(&mut self, more: usize) {
-        self.many.reserve(more);
     }
 
     /// Records that `name` is in the name table, defined by no file yet.
@@ -134,7 +195,10 @@ impl Definitions {
 
     /// Records that file `id` no longer defines `name`.
     pub(super) fn remove(&mut self, name: Name, id: FileId) {
-        let Some(&slot) = self.slots.get(name.index()) else { return };
+        let Some(&(mut slot)) = self.slots.get(name.index()) else { return };
+        if slot & (MANY | LISTED) == LISTED {
+            slot = self.own_list(name.index(), slot);
+        }
         let next = match slot {
             NEVER | NONE => return,
             slot if slot & MANY != 0 => {
@@ -144,7 +208,7 @@ impl Definitions {
                 }
                 let next = match self.many[i][..] {
                     [] => NONE,
-                    [only] if only < MANY - ONE => only + ONE,
+                    [only] if only < LARGE => only + ONE,
                     _ => {
                         self.many[i].shrink_to_fit();
                         return;
@@ -229,5 +293,43 @@ mod tests {
         assert_eq!(defs.files(a).as_slice(), &[MANY]);
         defs.remove(a, MANY);
         assert!(defs.files(a).is_empty());
+    }
+
+    #[test]
+    fn a_listing_answers_as_added_files_would_and_changes_like_them() {
+        let names: Vec<Name> = (0..4).map(|i| Name::new(&format!("defs_listing_{i}"))).collect();
+        // Name 0 by store files 1 and 4, name 1 by file 2, name 2 by none, name 3 by 0, 2, 5.
+        let stored =
+            || StoredDefinitions { names: names.clone(), ends: vec![2, 3, 3, 6], files: vec![1, 4, 2, 0, 2, 5] };
+        let mut defs = Definitions::default();
+        names.iter().for_each(|&n| defs.mark_known(n));
+        defs.list(100, stored());
+        let files = |defs: &Definitions, i: usize| defs.files(names[i]).to_vec();
+        assert_eq!(files(&defs, 0), [101, 104]);
+        assert_eq!(files(&defs, 1), [102]);
+        assert!(files(&defs, 2).is_empty());
+        assert_eq!(files(&defs, 3), [100, 102, 105]);
+        assert!(defs.many.is_empty(), "no list of their own: {:?}", defs.many);
+        // Changing a listed name gives it a list of its own; the others still read the listing.
+        assert!(!defs.add(names[0], 103));
+        assert_eq!(files(&defs, 0), [101, 103, 104]);
+        defs.remove(names[3], 102);
+        assert_eq!(files(&defs, 3), [100, 105]);
+        assert_eq!(defs.many.len(), 2);
+        assert_eq!(defs.listing_names().map(|(base, stored)| (base, stored.files.len())), Some((100, 6)));
+        // A second listing moves what the first still holds to lists of their own.
+        let other = Name::new("defs_listing_other");
+        defs.mark_known(other);
+        defs.list(200, StoredDefinitions { names: vec![other], ends: vec![2], files: vec![0, 1] });
+        assert_eq!(files(&defs, 0), [101, 103, 104]);
+        assert_eq!(files(&defs, 3), [100, 105]);
+        assert_eq!(defs.files(other).to_vec(), [200, 201]);
+        // Ids too large for a slot are listed one file at a time.
+        let large = Name::new("defs_listing_large");
+        defs.mark_known(large);
+        defs.list(LARGE, StoredDefinitions { names: vec![large], ends: vec![1], files: vec![0] });
+        assert_eq!(defs.files(large).to_vec(), [LARGE]);
+        assert!(defs.listing_names().is_none());
+        assert_eq!(defs.files(other).to_vec(), [200, 201], "moved off the listing it came in");
     }
 }

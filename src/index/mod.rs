@@ -27,7 +27,7 @@ use crate::symbol::{Name, Role, Symbol};
 
 pub use defs::StoredDefinitions;
 pub use names::{block as name_block, StoredNames, SETS as NAME_SETS, TEXT_PADDING as NAME_TEXT_PADDING};
-pub use packed::{Packed, Small, Symbols, SymbolsBuilder};
+pub use packed::{Packed, Small, Stored, Symbols, SymbolsBuilder};
 pub use rank::{is_vendored, DefinitionQuery, SearchQuery};
 
 /// A file's number in the index (stable while the process runs).
@@ -396,19 +396,11 @@ impl Index {
     /// then hands over ([`FileUpdate::stored`]) take their reserved ids and add no definitions;
     /// [`Index::end_stored`] unlists those that never came. Only after the store's names were
     /// preloaded ([`Index::preload_names`]): every name is in the table already.
-    pub fn list_stored(&self, stored: &StoredDefinitions) {
+    pub fn list_stored(&self, stored: StoredDefinitions) {
         // Ids for the files that define something (each listed number is a byte of the store).
         let files = stored.files.iter().max().map_or(0, |&k| k + 1);
         let base = self.next_id.fetch_add(files, Ordering::Relaxed);
-        let mut definitions = self.definitions.write().unwrap_or_else(|p| p.into_inner());
-        definitions.reserve_many(stored.iter().filter(|(_, files)| files.len() > 1).count());
-        let mut ids: Vec<FileId> = Vec::new();
-        for (name, files) in stored.iter() {
-            ids.clear();
-            ids.extend(files.iter().map(|&k| base + k));
-            definitions.add_sorted(name, &ids);
-        }
-        drop(definitions);
+        self.definitions.write().unwrap_or_else(|p| p.into_inner()).list(base, stored);
         *self.stored.write().unwrap_or_else(|p| p.into_inner()) =
             Some(Listed { base, came: (0..files).map(|_| AtomicBool::new(false)).collect() });
     }
@@ -416,15 +408,20 @@ impl Index {
     /// Ends the listing of [`Index::list_stored`] once the store handed over all it will: the
     /// definitions of its files that never came (changed, deleted, an open buffer's) leave the
     /// name → files table.
-    pub fn end_stored(&self, stored: &StoredDefinitions) {
+    pub fn end_stored(&self) {
         let Some(listed) = self.stored.write().unwrap_or_else(|p| p.into_inner()).take() else { return };
         if listed.came.iter().all(|came| came.load(Ordering::Relaxed)) {
             return;
         }
         let gone = |k: u32| !listed.came.get(k as usize).is_some_and(|came| came.load(Ordering::Relaxed));
         let mut definitions = self.definitions.write().unwrap_or_else(|p| p.into_inner());
-        for (name, files) in stored.iter() {
-            files.iter().filter(|&&k| gone(k)).for_each(|&k| definitions.remove(name, listed.base + k));
+        let Some((base, stored)) = definitions.listing_names() else { return };
+        let doomed: Vec<(Name, FileId)> = stored
+            .iter()
+            .flat_map(|(name, files)| files.iter().filter(|&&k| gone(k)).map(move |&k| (name, base + k)))
+            .collect();
+        for (name, id) in doomed {
+            definitions.remove(name, id);
         }
     }
 

@@ -101,6 +101,25 @@ impl Packed {
         })
     }
 
+    /// The record [`Packed::to_bytes`] wrote, its name number the process's own (see
+    /// [`Stored`]): no check, the load made them.
+    fn read(bytes: &[u8; 24]) -> Packed {
+        let u32_at = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
+        let u16_at = |at: usize| u16::from_le_bytes(bytes[at..at + 2].try_into().expect("2 bytes"));
+        Packed {
+            name: Name::from_index(u32_at(0)),
+            parent: u32_at(4),
+            line: u32_at(8),
+            end_lines: u16_at(12),
+            name_lines: u16_at(14),
+            col: u16_at(16),
+            end_col: u16_at(18),
+            name_col: u16_at(20),
+            kind: SymbolKind::ALL.get(usize::from(bytes[22])).copied().unwrap_or(SymbolKind::Variable),
+            role: Role::ALL.get(usize::from(bytes[23])).copied().unwrap_or(Role::Reference),
+        }
+    }
+
     fn unpack(&self) -> Symbol {
         let pos = |line: u32, col: u16| Pos { line, col: u32::from(col), col16: u32::from(col) };
         let name_line = self.line + u32::from(self.name_lines);
@@ -168,7 +187,7 @@ impl Small {
     }
 
     fn role(&self) -> Role {
-        Role::ALL[usize::from(self.tag & 3)]
+        Role::ALL.get(usize::from(self.tag & 3)).copied().unwrap_or(Role::Reference)
     }
 
     pub fn name(&self) -> Name {
@@ -211,6 +230,23 @@ impl Small {
         })
     }
 
+    /// The record [`Small::to_bytes`] wrote, its name number the process's own (see [`Stored`]):
+    /// no check, the load made them.
+    fn read(bytes: &[u8; 16]) -> Small {
+        let u32_at = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
+        let u16_at = |at: usize| u16::from_le_bytes(bytes[at..at + 2].try_into().expect("2 bytes"));
+        Small {
+            name: Name::from_index(u32_at(0)),
+            line: u32_at(4),
+            parent: u16_at(8),
+            lines: u16_at(10),
+            col: bytes[12],
+            end_col: bytes[13],
+            name_col: bytes[14],
+            tag: bytes[15],
+        }
+    }
+
     fn unpack(&self) -> Symbol {
         Packed {
             name: self.name,
@@ -224,7 +260,7 @@ impl Small {
             col: u16::from(self.col),
             end_col: u16::from(self.end_col),
             name_col: u16::from(self.name_col),
-            kind: SymbolKind::ALL[usize::from(self.tag >> 2)],
+            kind: SymbolKind::ALL.get(usize::from(self.tag >> 2)).copied().unwrap_or(SymbolKind::Variable),
             role: self.role(),
         }
         .unpack()
@@ -237,6 +273,48 @@ pub enum Symbols {
     Small(Box<[Small]>),
     Packed(Box<[Packed]>),
     Wide(Box<[Symbol]>),
+    /// Small or packed records where a store's load found them (see [`Stored`]).
+    Stored(Stored),
+}
+
+/// Records read where they lie: a store mapped for good by a process that numbers its names as
+/// the store does ([`crate::symbol::adopt_all`]), its small (16-byte) or packed (24-byte)
+/// records, each checked by the load ([`Small::from_bytes`], [`Packed::from_bytes`]). A warm
+/// start then neither copies nor allocates for a file's symbols.
+#[derive(Clone, Copy, Debug)]
+pub struct Stored {
+    bytes: &'static [u8],
+    packed: bool,
+}
+
+impl Stored {
+    /// `bytes` as small records, or packed ones, each checked already.
+    pub fn new(bytes: &'static [u8], packed: bool) -> Stored {
+        Stored { bytes, packed }
+    }
+
+    fn width(self) -> usize {
+        if self.packed {
+            24
+        } else {
+            16
+        }
+    }
+
+    fn record(self, index: usize) -> Option<&'static [u8]> {
+        let width = self.width();
+        self.bytes.get(index.checked_mul(width)?..)?.get(..width)
+    }
+
+    fn small(self, index: usize) -> Option<Small> {
+        let record = self.record(index).filter(|_| !self.packed)?;
+        Some(Small::read(record.try_into().ok()?))
+    }
+
+    fn packed(self, index: usize) -> Option<Packed> {
+        let record = self.record(index).filter(|_| self.packed)?;
+        Some(Packed::read(record.try_into().ok()?))
+    }
 }
 
 impl Default for Symbols {
@@ -269,6 +347,7 @@ impl Symbols {
             Symbols::Small(s) => s.len(),
             Symbols::Packed(p) => p.len(),
             Symbols::Wide(w) => w.len(),
+            Symbols::Stored(s) => s.bytes.len() / s.width(),
         }
     }
 
@@ -282,6 +361,8 @@ impl Symbols {
             Symbols::Small(s) => s.get(index).map(Small::unpack),
             Symbols::Packed(p) => p.get(index).map(Packed::unpack),
             Symbols::Wide(w) => w.get(index).copied(),
+            Symbols::Stored(s) if s.packed => s.packed(index).map(|p| p.unpack()),
+            Symbols::Stored(s) => s.small(index).map(|s| s.unpack()),
         }
     }
 
@@ -291,6 +372,26 @@ impl Symbols {
             Symbols::Small(s) => s.get(index).map(|s| (s.name, s.role())),
             Symbols::Packed(p) => p.get(index).map(|s| (s.name, s.role)),
             Symbols::Wide(w) => w.get(index).map(|s| (s.name, s.role)),
+            Symbols::Stored(s) if s.packed => s.packed(index).map(|p| (p.name, p.role)),
+            Symbols::Stored(s) => s.small(index).map(|s| (s.name, s.role())),
+        }
+    }
+
+    /// The small record at `index`, when the symbols are held in small records.
+    pub fn small(&self, index: usize) -> Option<Small> {
+        match self {
+            Symbols::Small(s) => s.get(index).copied(),
+            Symbols::Stored(s) => s.small(index),
+            _ => None,
+        }
+    }
+
+    /// The packed record at `index`, when the symbols are held in packed records.
+    pub fn packed(&self, index: usize) -> Option<Packed> {
+        match self {
+            Symbols::Packed(p) => p.get(index).copied(),
+            Symbols::Stored(s) => s.packed(index),
+            _ => None,
         }
     }
 
@@ -317,15 +418,6 @@ impl Symbols {
     /// Whether the records are the small or packed ones (for tests and statistics).
     pub fn is_packed(&self) -> bool {
         !matches!(self, Symbols::Wide(_))
-    }
-
-    /// Bytes held by the records.
-    pub fn heap_bytes(&self) -> usize {
-        match self {
-            Symbols::Small(s) => std::mem::size_of_val(&**s),
-            Symbols::Packed(p) => std::mem::size_of_val(&**p),
-            Symbols::Wide(w) => std::mem::size_of_val(&**w),
-        }
     }
 }
 
