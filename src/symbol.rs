@@ -7,7 +7,7 @@
 use std::hash::BuildHasher;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{LazyLock, Mutex, RwLock};
+use std::sync::{LazyLock, Mutex, OnceLock, RwLock};
 
 use hashbrown::{hash_table, HashTable};
 use rustc_hash::FxBuildHasher;
@@ -16,9 +16,12 @@ use serde::{Deserialize, Serialize};
 /// The process-wide interner. Text to name through sharded hash tables that hold only the names
 /// (four bytes a slot: the text is compared through `texts`); name to text through an append-only
 /// vector, so that `as_str` (ranking and every answer call it) is an index and a load, without a
-/// lock. The texts live in leaked chunks: names are never freed.
+/// lock. The texts live in leaked chunks: names are never freed. A store's names adopted whole
+/// ([`adopt_all`]) are the first, their texts where the store keeps them; `texts` holds the
+/// names after them.
 struct Interner {
     ids: [RwLock<HashTable<Name>>; SHARDS],
+    adopted: OnceLock<Adopted>,
     texts: boxcar::Vec<Text>,
     /// The arena of [`Name::new`]. A name is added under its shard's write lock, so two threads
     /// can never give one text two names; bulk interning ([`intern_all`]) brings its own arenas.
@@ -27,8 +30,23 @@ struct Interner {
 
 const SHARDS: usize = 16;
 
+/// Names `0..ends.len()`: `text[ends[i - 1]..ends[i]]` (`ends[-1]` being 0).
+struct Adopted {
+    text: &'static str,
+    ends: &'static [u32],
+}
+
+impl Adopted {
+    fn get(&self, index: usize) -> Option<&'static str> {
+        let end = *self.ends.get(index)? as usize;
+        let start = index.checked_sub(1).map_or(0, |before| self.ends[before] as usize);
+        self.text.get(start..end)
+    }
+}
+
 static INTERNER: LazyLock<Interner> = LazyLock::new(|| Interner {
     ids: std::array::from_fn(|_| RwLock::new(HashTable::new())),
+    adopted: OnceLock::new(),
     texts: boxcar::Vec::new(),
     arena: Mutex::new(Arena { free: &mut [] }),
 });
@@ -61,13 +79,21 @@ impl Interner {
         match shard.entry(hash, |n| n.as_str() == text, |n| Interner::hash(n.as_str())) {
             hash_table::Entry::Occupied(found) => *found.get(),
             hash_table::Entry::Vacant(slot) => {
-                let index = self.texts.push(store());
+                let index = self.adopted_count() + self.texts.push(store());
                 let name =
                     Name(NonZeroU32::new(u32::try_from(index + 1).expect("fewer than 4 G names")).expect("index + 1"));
                 slot.insert(name);
                 name
             }
         }
+    }
+
+    fn adopted_count(&self) -> usize {
+        self.adopted.get().map_or(0, |adopted| adopted.ends.len())
+    }
+
+    fn count(&self) -> usize {
+        self.adopted_count() + self.texts.count()
     }
 
     fn find(&self, text: &str, hash: u64) -> Option<Name> {
@@ -188,29 +214,31 @@ pub fn intern_all(texts: Texts<'_>, ends: &[u32], helpers: usize) -> Vec<Name> {
 }
 
 /// Numbers the texts `text[ends[i - 1]..ends[i]]` (a store's names: distinct, kept for good) as
-/// the first names of a process that has interned none yet, in order, without hashing them: a
-/// thread of its own fills the lookup tables afterwards, holding every shard's write lock from
-/// before the first name is numbered until the last is in, so that `Name::new` and
-/// `Name::lookup` elsewhere wait for it (a text never gets a second name, nor a lookup a miss).
-/// Interning rust-crates' 285 k names took 20–40 ms of its store's load, before any file could
-/// be decoded, and nothing but a lookup by text needs the tables: hashed beside the decoding, a
-/// warm start is about 4 ms shorter (the same CPU). `None` when some name was interned already:
-/// then [`intern_all`].
+/// the first names of a process that has interned none yet, in order, at once: the interner
+/// reads their texts where they are (through a copy of `ends`, kept for good), and a thread of
+/// its own fills the lookup tables afterwards, holding every shard's write lock from before the
+/// names are numbered until the last is in, so that `Name::new` and `Name::lookup` elsewhere
+/// wait for it (a text never gets a second name, nor a lookup a miss). Interning rust-crates'
+/// 285 k names took 20–40 ms of its store's load, before any file could be decoded; numbering
+/// them one by one still took 7–9 ms; nothing but a lookup by text needs the tables. `None` when
+/// some name was interned already: then [`intern_all`].
 pub fn adopt_all(text: &'static str, ends: &[u32]) -> Option<Vec<Name>> {
     let interner = &*INTERNER;
-    if interner.texts.count() != 0 {
+    if interner.count() != 0 {
         return None;
     }
     let (locked_tx, locked) = std::sync::mpsc::sync_channel::<()>(0);
     let (go, go_rx) = std::sync::mpsc::sync_channel::<bool>(1);
-    let fill_ends = ends.to_vec();
+    let ends: &'static [u32] = ends.to_vec().leak();
     let spawned = std::thread::Builder::new().name("symdex-names".into()).spawn(move || {
         let mut shards: Vec<_> = interner.ids.iter().map(|s| s.write().unwrap_or_else(|p| p.into_inner())).collect();
         if locked_tx.send(()).is_err() || go_rx.recv() != Ok(true) {
             return;
         }
+        let each = ends.len() / SHARDS + ends.len() / SHARDS / 8;
+        shards.iter_mut().for_each(|shard| shard.reserve(each, |n| Interner::hash(n.as_str())));
         let mut start = 0;
-        for (index, &end) in fill_ends.iter().enumerate() {
+        for (index, &end) in ends.iter().enumerate() {
             let name = &text[start as usize..end as usize];
             start = end;
             let hash = Interner::hash(name);
@@ -227,27 +255,12 @@ pub fn adopt_all(text: &'static str, ends: &[u32]) -> Option<Vec<Name>> {
         return None;
     }
     // Every shard is locked: nobody else interns until the tables are filled.
-    if interner.texts.count() != 0 {
+    if interner.count() != 0 || interner.adopted.set(Adopted { text, ends }).is_err() {
         let _ = go.send(false);
         return None;
     }
-    let mut arena = Arena { free: &mut [] };
-    let mut start = 0;
-    let names = ends
-        .iter()
-        .enumerate()
-        .map(|(i, &end)| {
-            let name = &text[start as usize..end as usize];
-            start = end;
-            let stored = if (name.len() as u64) < Text::LONG { Text::new(name) } else { arena.alloc(name) };
-            let index = interner.texts.push(stored);
-            // The filling thread numbers them so too: nobody else pushes meanwhile.
-            debug_assert_eq!(index, i);
-            Name(NonZeroU32::new(u32::try_from(index + 1).expect("fewer than 4 G names")).expect("index + 1"))
-        })
-        .collect();
     let _ = go.send(true);
-    Some(names)
+    Some((0..ends.len() as u32).map(Name::from_index).collect())
 }
 
 /// An interned symbol name: four bytes (its index among the names, plus one).
@@ -279,7 +292,7 @@ impl Name {
 
     /// How many names were interned so far.
     pub fn count() -> usize {
-        INTERNER.texts.count()
+        INTERNER.count()
     }
 
     /// The name if it was ever interned (a name never seen cannot be in the index).
@@ -302,7 +315,12 @@ impl Name {
 
     pub fn as_str(self) -> &'static str {
         // Interned before this name existed, and never removed.
-        INTERNER.texts[self.index()].get()
+        let (interner, index) = (&*INTERNER, self.index());
+        match interner.adopted.get() {
+            Some(adopted) if index < adopted.ends.len() => adopted.get(index).unwrap_or_default(),
+            Some(adopted) => interner.texts[index - adopted.ends.len()].get(),
+            None => interner.texts[index].get(),
+        }
     }
 }
 

@@ -128,6 +128,8 @@ pub(super) struct StoredFile {
     pub racy: bool,
     /// The symbols, decoded, when [`Visit::start`] asked for them and the language is known.
     pub symbols: Option<Symbols>,
+    /// How many of them are definitions, when counted on the way.
+    pub definitions: Option<usize>,
     /// The file's number: its order in the store.
     pub at: u32,
 }
@@ -564,11 +566,14 @@ fn read_names(
     // name's text is copied at all. Otherwise (another root's store, a reload), most names are
     // known already and each new one is copied, as with `Name::new`.
     let keep = Name::count() < ends.len() / 4;
-    Name::reserve(ends.len());
     let helpers = workers.saturating_sub(1);
+    let intern_all = |texts| {
+        Name::reserve(ends.len());
+        intern_all(texts, &ends, helpers)
+    };
     let adopt = |kept: &'static str| match adopt_all(kept, &ends) {
         Some(names) => (names, true),
-        None => (intern_all(Texts::Kept(kept), &ends, helpers), false),
+        None => (intern_all(Texts::Kept(kept)), false),
     };
     let (names, text, adopted) = match kept.filter(|_| keep) {
         Some((kept, padded)) => {
@@ -585,7 +590,7 @@ fn read_names(
             (names, Cow::Borrowed(kept.as_bytes()), adopted)
         }
         None => {
-            let names = intern_all(Texts::Copied(text), &ends, helpers);
+            let names = intern_all(Texts::Copied(text));
             // The defined names come first: the table's texts.
             let defined_end = ends[..defined as usize].last().map_or(0, |&end| end as usize);
             (names, Cow::Owned(text.as_bytes()[..defined_end].to_vec()), false)
@@ -685,10 +690,16 @@ impl Decoder<'_> {
     fn file(&self, record: &[u8], at: u32) -> Result<StoredFile, FormatError> {
         let f: FileIn<'_> = exact(record)?;
         let lang = *self.langs.get(f.lang as usize).ok_or_else(|| bad("bad language"))?;
+        let mut definitions = None;
+        let mut in_place = |packed| -> Result<Symbols, FormatError> {
+            let (symbols, defined) = self.in_place(f.symbols, f.count, packed)?;
+            definitions = Some(defined);
+            Ok(symbols)
+        };
         let symbols = match lang {
             Some(_) if self.decode => Some(match f.records {
-                r if r == Records::Small as u8 && self.kept.is_some() => self.in_place(f.symbols, f.count, false)?,
-                r if r == Records::Packed as u8 && self.kept.is_some() => self.in_place(f.symbols, f.count, true)?,
+                r if r == Records::Small as u8 && self.kept.is_some() => in_place(false)?,
+                r if r == Records::Packed as u8 && self.kept.is_some() => in_place(true)?,
                 r if r == Records::Small as u8 => {
                     decode_records(f.symbols, f.count, self.names, Small::from_bytes, Symbols::Small)?
                 }
@@ -708,24 +719,34 @@ impl Decoder<'_> {
             hash: f.hash,
             racy: f.racy,
             symbols,
+            definitions,
             at,
         })
     }
 
-    /// A file's small (or `packed`) records where they lie, each checked as decoding them would.
-    fn in_place(&self, blob: &[u8], count: u32, packed: bool) -> Result<Symbols, FormatError> {
+    /// A file's small (or `packed`) records where they lie, each checked as decoding them would;
+    /// with how many are definitions.
+    fn in_place(&self, blob: &[u8], count: u32, packed: bool) -> Result<(Symbols, usize), FormatError> {
         let bad = || FormatError::Decode("bad symbol record".into());
         let (width, count) = (if packed { 24 } else { 16 }, count as usize);
+        let mut definitions = 0;
+        let mut defines = |role: Role| definitions += usize::from(role == Role::Definition);
         let checked = blob.len() == count * width
             && if packed {
-                blob.chunks_exact(24)
-                    .all(|r| Packed::from_bytes(r.try_into().expect("24 bytes"), self.names, count).is_some())
+                blob.chunks_exact(24).all(|r| {
+                    Packed::from_bytes(r.try_into().expect("24 bytes"), self.names, count)
+                        .map(|p| defines(p.role()))
+                        .is_some()
+                })
             } else {
-                blob.chunks_exact(16)
-                    .all(|r| Small::from_bytes(r.try_into().expect("16 bytes"), self.names, count).is_some())
+                blob.chunks_exact(16).all(|r| {
+                    Small::from_bytes(r.try_into().expect("16 bytes"), self.names, count)
+                        .map(|s| defines(s.role()))
+                        .is_some()
+                })
             };
         let kept = self.kept.and_then(|kept| kept_part(kept, blob)).filter(|_| checked).ok_or_else(bad)?;
-        Ok(Symbols::Stored(Stored::new(kept, packed)))
+        Ok((Symbols::Stored(Stored::new(kept, packed)), definitions))
     }
 }
 
@@ -1169,15 +1190,15 @@ pub(super) fn path_bytes(path: &Path) -> Option<Vec<u8>> {
 }
 
 /// The path of stored bytes.
-pub(super) fn bytes_path(bytes: &[u8]) -> Option<std::path::PathBuf> {
+pub(super) fn bytes_path(bytes: &[u8]) -> Option<&Path> {
     #[cfg(unix)]
     {
         use std::os::unix::ffi::OsStrExt;
-        Some(std::path::PathBuf::from(std::ffi::OsStr::from_bytes(bytes)))
+        Some(Path::new(std::ffi::OsStr::from_bytes(bytes)))
     }
     #[cfg(not(unix))]
     {
-        std::str::from_utf8(bytes).ok().map(std::path::PathBuf::from)
+        std::str::from_utf8(bytes).ok().map(Path::new)
     }
 }
 

@@ -369,7 +369,10 @@ impl Cache {
             } else if name.ends_with(".idx") {
                 let mut head = Vec::new();
                 let read = fs::File::open(&path).and_then(|f| f.take(64 * 1024).read_to_end(&mut head));
-                let root = read.ok().and_then(|_| format::peek_meta(&head)).and_then(|m| format::bytes_path(&m.root));
+                let root = read
+                    .ok()
+                    .and_then(|_| format::peek_meta(&head))
+                    .and_then(|m| format::bytes_path(&m.root).map(Path::to_path_buf));
                 // A vanished temporary folder will not come back; another one might (a drive).
                 root.is_some_and(|root| !root.exists() && (old || root.starts_with(&temp)))
             } else {
@@ -433,7 +436,7 @@ fn serve(root: &Path, serving: &Serving<'_>, mut file: format::StoredFile) -> Op
     let Some(symbols) = file.symbols.take() else { return Some(file) };
     let stamp = Stamp { size: file.size, mtime_ns: file.mtime_ns, hash: file.hash };
     let indexed = IndexedFile { path: root.join(relative), lang, symbols, stamp, stored: Some(file.at) };
-    serving.serve(indexed, file.racy);
+    serving.serve(indexed, file.racy, file.definitions);
     None
 }
 

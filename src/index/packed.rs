@@ -60,6 +60,10 @@ impl Packed {
         self.name
     }
 
+    pub(crate) fn role(&self) -> Role {
+        self.role
+    }
+
     /// The record as 24 little-endian bytes, its name given as the number `name` (a store's).
     pub fn to_bytes(&self, name: u32) -> [u8; 24] {
         let mut out = [0u8; 24];
@@ -186,7 +190,7 @@ impl Small {
         })
     }
 
-    fn role(&self) -> Role {
+    pub(crate) fn role(&self) -> Role {
         Role::ALL.get(usize::from(self.tag & 3)).copied().unwrap_or(Role::Reference)
     }
 

@@ -2,7 +2,7 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use nucleo_matcher::pattern::{Atom, AtomKind, CaseMatching, Normalization};
@@ -58,10 +58,11 @@ const VENDOR_DIRS: &[&str] = &[
 
 /// Whether a path belongs to vendored or generated code (ranked after the workspace's own).
 pub fn is_vendored(path: &Path) -> bool {
-    let in_vendor_dir = path.components().any(|c| match c {
-        Component::Normal(part) => part.to_str().is_some_and(|p| VENDOR_DIRS.contains(&p)),
-        _ => false,
-    });
+    // Split by hand: cheaper than `Path::components`, and a warm start asks it of every file.
+    let bytes = path.as_os_str().as_encoded_bytes();
+    let in_vendor_dir = bytes
+        .split(|&b| b.is_ascii() && std::path::is_separator(char::from(b)))
+        .any(|part| VENDOR_DIRS.iter().any(|dir| dir.as_bytes() == part));
     if in_vendor_dir {
         return true;
     }

@@ -335,9 +335,12 @@ struct Served {
 
 impl Serving<'_> {
     /// Puts `file` (read from a store, with the stamp stored, `racy` or not) in the index, to be
-    /// checked against the walk.
-    pub fn serve(&self, file: IndexedFile, racy: bool) {
-        let definitions = file.symbols.names().filter(|&(_, role)| role == crate::symbol::Role::Definition).count();
+    /// checked against the walk; `definitions` says how many of its symbols are definitions, if
+    /// counted already.
+    pub fn serve(&self, file: IndexedFile, racy: bool, definitions: Option<usize>) {
+        let definitions = definitions.unwrap_or_else(|| {
+            file.symbols.names().filter(|&(_, role)| role == crate::symbol::Role::Definition).count()
+        });
         let served = Served {
             path: file.path.clone(),
             lang: file.lang,
