@@ -149,6 +149,9 @@ pub(super) trait Visit {
     fn file(&mut self, file: StoredFile);
     /// Which files define each name of the name table, before the files (only when decoding).
     fn definitions(&mut self, _stored: StoredDefinitions) {}
+    /// The store's bytes that were read once and copied (the names' bit sets and the
+    /// definitions): a store kept in memory need not keep them.
+    fn copied(&mut self, _bytes: &[u8]) {}
 }
 
 /// A file to encode.
@@ -481,6 +484,7 @@ fn parse(
     }
     let (names, (text, ends), adopted) = read_names(body, kept, head.names, head.defined, decode, workers)?;
     let defined = head.defined as usize;
+    let copied = body.bytes;
     let sets = read_name_sets(body, defined, decode)?;
     let definitions = read_definitions(body, &names[..defined.min(names.len())], head.files, decode)?;
     verified()?;
@@ -492,6 +496,7 @@ fn parse(
     if let Some(definitions) = definitions {
         visit.definitions(definitions);
     }
+    visit.copied(&copied[..copied.len() - body.bytes.len()]);
     // Records in place only where their name numbers are the process's own.
     let kept = kept.filter(|_| adopted);
     read_files(body, head.files, &Decoder { langs: &langs, names: &names, kept, decode, claim }, workers, visit)?;

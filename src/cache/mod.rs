@@ -224,6 +224,8 @@ impl Cache {
             index,
             preloaded: false,
             listed: false,
+            kept: None,
+            copied: 0..0,
         };
         let served = AtomicUsize::new(0);
         let claim = |file: format::StoredFile| -> Option<format::StoredFile> {
@@ -238,11 +240,15 @@ impl Cache {
             Ok(bytes) => bytes,
             Err(e) => return unreadable(warm, e),
         };
-        let (store, kept) = match &bytes {
-            StoreBytes::Kept(kept) => (*kept, Some(*kept)),
-            StoreBytes::Read(read) => (&read[..], None),
+        let (store, kept): (&[u8], _) = match &bytes {
+            StoreBytes::Kept(kept) => (kept, Some(&kept[..])),
+            StoreBytes::Read(read) => (read, None),
         };
+        loading.kept = kept;
         let read = format::read(store, kept, format::workers(len), &mut loading, &claim);
+        if let StoreBytes::Kept(map) = bytes {
+            release(map, loading.copied.clone());
+        }
         // The files the store listed and did not hand over leave the name → files table.
         if let (Some(index), true) = (index, loading.listed) {
             index.end_stored();
@@ -428,6 +434,9 @@ struct Loading<'a> {
     preloaded: bool,
     /// Whether the store's definitions were listed in the index (see [`Index::list_stored`]).
     listed: bool,
+    /// The store's bytes when kept in memory, and the range of them the load copied.
+    kept: Option<&'a [u8]>,
+    copied: std::ops::Range<usize>,
 }
 
 /// Serves `file` to the index, unless it has no symbols to serve; returns it if not served.
@@ -443,8 +452,27 @@ fn serve(root: &Path, serving: &Serving<'_>, mut file: format::StoredFile) -> Op
 /// A store's bytes (see [`store_bytes`]).
 enum StoreBytes {
     /// Mapped, and kept for good.
-    Kept(&'static [u8]),
+    Kept(&'static memmap2::Mmap),
     Read(Vec<u8>),
+}
+
+/// Lets the system take back the pages of `range` in the kept store `map`: bytes the load copied
+/// and reads no more (read again, they would come from the file again: the same bytes).
+fn release(map: &memmap2::Mmap, range: std::ops::Range<usize>) {
+    #[cfg(unix)]
+    {
+        // Whole pages inside the range only.
+        const PAGE: usize = 4096;
+        let (start, end) = (range.start.next_multiple_of(PAGE), range.end / PAGE * PAGE);
+        if start < end && end <= map.len() {
+            // SAFETY: `DontNeed` on a read-only file mapping only drops its pages from this
+            // process; a later read finds the file's bytes again, which never change while it is
+            // mapped (see `store_bytes`).
+            let _ = unsafe { map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, end - start) };
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (map, range);
 }
 
 /// The bytes of the store `file` (`len` bytes long): mapped and kept for good when they go to an
@@ -457,7 +485,7 @@ fn store_bytes(file: &fs::File, len: u64, index: bool) -> std::io::Result<StoreB
         // over it: see `write_atomically`), never changed in place, so the mapped bytes stay what
         // they were when mapped for as long as the mapping lives, which is for good. (Another
         // program truncating the file in place while it is mapped would make reading it fault.)
-        let map = unsafe { memmap2::MmapOptions::new().populate().map(file)? };
+        let map = unsafe { memmap2::MmapOptions::new().map(file)? };
         return Ok(StoreBytes::Kept(Box::leak(Box::new(map))));
     }
     let mut bytes = Vec::with_capacity(len as usize);
@@ -493,6 +521,13 @@ impl format::Visit for Loading<'_> {
             symbols: Mutex::new(f.symbols),
         };
         self.files.insert(self.root.join(relative), entry);
+    }
+
+    fn copied(&mut self, bytes: &[u8]) {
+        if let Some(kept) = self.kept {
+            let start = (bytes.as_ptr() as usize).saturating_sub(kept.as_ptr() as usize);
+            self.copied = start..start + bytes.len();
+        }
     }
 
     fn definitions(&mut self, stored: StoredDefinitions) {
