@@ -9,10 +9,17 @@
 //! and, when the mtime differs or was too close to the moment it was read ("racy", as git calls
 //! it), when the content hash matches.
 //!
+//! A warm start serves the store's files to the index before the tree is walked, so that queries
+//! are answered at once (see [`crate::scanner::scan_loading`]); the walk then takes out or
+//! indexes anew every served file whose stamp the disk does not confirm.
+//!
 //! Writes are atomic (temp file in the same folder, fsync, rename, fsync of the folder), so a
-//! reader or a second server never sees a half-written store; two servers on one workspace each
-//! write whole stores and the last rename wins. Invariant: nothing here knows LSP, and a store can
-//! make the index miss a chance to reuse, never serve symbols of other content.
+//! reader or a second server never sees a half-written store (nor a mapped one changing under
+//! it); two servers on one workspace each write whole stores and the last rename wins.
+//! Invariant: nothing here knows LSP, and a store can make the index miss a chance to reuse,
+//! never serve symbols of other content once the walk that follows its load has ended (until
+//! then, the files as they were when the store was written: tens of milliseconds on a warm
+//! start).
 
 mod format;
 

@@ -6,7 +6,8 @@
 //! rules. *Index*: a fixed pool of the same size pulls files from one shared queue, largest first
 //! so both cores stay busy to the end, reads each file once, skips binaries, parses and extracts.
 //! Results go to a caller-supplied sink as they are made, so the index is queryable during a scan.
-//! Cancellation is checked between files.
+//! A warm start comes before both: the persistent store's files are served to the index first,
+//! and checked against the walk (see [`scan_loading`]). Cancellation is checked between files.
 
 mod stats;
 
