@@ -233,7 +233,7 @@ pub(super) fn write<W: Write + Seek>(mut out: W, meta: &Meta, files: &[EncodeFil
             .for_each(|w| scratch.extend_from_slice(&w.to_le_bytes()));
         put_bytes(&mut body, &scratch)?;
     }
-    put_bytes(&mut body, &encode_definitions(defined, &defining))?;
+    put_definitions(&mut body, defined, &defining)?;
     let mut blob = Vec::new();
     for f in files {
         blob.clear();
@@ -302,10 +302,10 @@ impl NameIds {
     }
 }
 
-/// The `defs` list of `defined` names from (name, file) pairs in file order (a file defining a
-/// name twice listed once): where each name's files end, then the files, as the index lists them
-/// ([`StoredDefinitions`]).
-fn encode_definitions(defined: usize, defining: &[(u32, u32)]) -> Vec<u8> {
+/// Writes the `defs` list of `defined` names from (name, file) pairs in file order (a file
+/// defining a name twice listed once): where each name's files end, then the files, as the index
+/// lists them ([`StoredDefinitions`]), straight to `out` (no copy of the list in memory).
+fn put_definitions(out: &mut impl Write, defined: usize, defining: &[(u32, u32)]) -> io::Result<()> {
     // Grouped by name (a counting sort: each name's files stay in order).
     let mut ends = vec![0u32; defined + 1];
     defining.iter().for_each(|&(name, _)| ends[name as usize + 1] += 1);
@@ -316,18 +316,25 @@ fn encode_definitions(defined: usize, defining: &[(u32, u32)]) -> Vec<u8> {
         files[next[name as usize] as usize] = file;
         next[name as usize] += 1;
     }
+    drop(next);
     // In file order: a file's repeats are side by side.
-    let mut listed = Vec::with_capacity(files.len());
-    let mut out = Vec::with_capacity(4 * (defined + files.len()));
-    for by_name in ends.windows(2).map(|w| &files[w[0] as usize..w[1] as usize]) {
-        listed.extend(by_name.chunk_by(|a, b| a == b).map(|same| same[0]));
-        out.extend_from_slice(&(listed.len() as u32).to_le_bytes());
+    let by_name = || ends.windows(2).map(|w| &files[w[0] as usize..w[1] as usize]);
+    let listed: usize = by_name().map(|files| files.chunk_by(|a, b| a == b).count()).sum();
+    put_len(out, 4 * (defined + listed) as u64)?;
+    let mut end = 0u32;
+    for files in by_name() {
+        end += files.chunk_by(|a, b| a == b).count() as u32;
+        out.write_all(&end.to_le_bytes())?;
     }
-    listed.iter().for_each(|file| out.extend_from_slice(&file.to_le_bytes()));
-    out
+    for files in by_name() {
+        for same in files.chunk_by(|a, b| a == b) {
+            out.write_all(&same[0].to_le_bytes())?;
+        }
+    }
+    Ok(())
 }
 
-/// Reads the `defs` list of the store's `defined` names (see [`encode_definitions`]); `files` is
+/// Reads the `defs` list of the store's `defined` names (see [`put_definitions`]); `files` is
 /// how many files the store holds. Read past unless `decode`.
 fn read_definitions(
     body: &mut Body<'_>,

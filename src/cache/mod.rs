@@ -256,7 +256,7 @@ impl Cache {
         if let StoreBytes::Kept(map) = bytes {
             release(map, loading.copied.clone());
         }
-        // The files the store listed and did not hand over leave the name → files table.
+        // The files the store listed and did not serve leave the name → files table.
         if let (Some(index), true) = (index, loading.listed) {
             index.end_stored();
         }
@@ -468,14 +468,12 @@ enum StoreBytes {
 fn release(map: &memmap2::Mmap, range: std::ops::Range<usize>) {
     #[cfg(unix)]
     {
-        // Whole pages inside the range only.
-        const PAGE: usize = 4096;
-        let (start, end) = (range.start.next_multiple_of(PAGE), range.end / PAGE * PAGE);
-        if start < end && end <= map.len() {
-            // SAFETY: `DontNeed` on a read-only file mapping only drops its pages from this
-            // process; a later read finds the file's bytes again, which never change while it is
-            // mapped (see `store_bytes`).
-            let _ = unsafe { map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, end - start) };
+        if range.start < range.end && range.end <= map.len() {
+            // SAFETY: `DontNeed` on a read-only file mapping only drops its pages (from the page
+            // holding the range's start on) from this process; a later read of any byte on them,
+            // bit sets or not, finds the file's bytes again, which never change while it is mapped
+            // (see `store_bytes`).
+            let _ = unsafe { map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, range.start, range.len()) };
         }
     }
     #[cfg(not(unix))]

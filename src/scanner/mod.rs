@@ -249,8 +249,8 @@ impl Reuse for Unless<'_> {
 /// Checks the files a store served against the walk's `candidates`: a file found with the very
 /// stamp served (not racy) stays, and counts as indexed; one found with its size but another
 /// mtime (or a racy stamp) stays if its content hashes as served (under the stamp found); any
-/// other is taken out of the index (the walk did not find it, or it changed). Returns the candidates left to index, and the paths of
-/// those among them that were served and changed.
+/// other is taken out of the index (the walk did not find it, or it changed). Returns the
+/// candidates left to index, and the paths of those among them that were served and changed.
 fn check_served(
     candidates: Vec<Candidate>,
     served: Vec<Served>,
