@@ -399,8 +399,9 @@ impl Cache {
     }
 }
 
-/// A loaded store, offered to the scanner as [`Reuse`]: an entry's symbols (decoded at load) are
-/// handed over, moved out, only for a file whose stamp proves it unchanged.
+/// A loaded store, offered to the scanner as [`Reuse`] for the files it did not serve: an entry's
+/// symbols (decoded at load) are handed over, moved out, only for a file whose stamp proves it
+/// unchanged.
 pub struct Warm {
     files: rustc_hash::FxHashMap<PathBuf, Entry>,
     /// False for an outdated store: entries are known but never reused.
@@ -537,7 +538,7 @@ impl format::Visit for Loading<'_> {
 
     fn definitions(&mut self, stored: StoredDefinitions) {
         // Listed before the files come, into the table the store's names filled: the files it
-        // hands over then add none (see [`Index::list_stored`]).
+        // serves then add none (see [`Index::list_stored`]).
         if let Some(index) = self.index.filter(|_| self.preloaded) {
             index.list_stored(stored);
             self.listed = true;

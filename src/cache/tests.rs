@@ -210,7 +210,7 @@ fn a_warm_scan_reuses_exactly_the_unchanged_files() {
     write_old(root, "e.py", "def new_file(): pass\n");
 
     let (fresh, _) = index(root, &NoReuse, &Racy::new());
-    // Reused after the walk, or handed over by the load as the store is read: the same answer.
+    // Reused after the walk, or served by the load as the store is read: the same answer.
     for handing_over in [false, true] {
         let (warm, stats, c) = if handing_over {
             index_loading(root, &cache)
@@ -223,8 +223,8 @@ fn a_warm_scan_reuses_exactly_the_unchanged_files() {
         assert_eq!((c.entries, c.hits, c.stale, c.misses, c.dropped), (5, 2, 2, 1, 1), "{handing_over}: {c:?}");
         assert_eq!((stats.cache_hits, stats.files_indexed), (2, 5), "{handing_over}");
         assert_eq!(dump(&warm), dump(&fresh), "{handing_over}");
-        // The store listed the definitions of every file it held: those of the files it did not
-        // hand over (changed, deleted) are gone again, the others are found.
+        // The store listed the definitions of every file it held: those of the files that changed
+        // or went are gone again, the others are found.
         let found = definitions(&warm, &fresh);
         assert_eq!(found, definitions(&fresh, &warm), "{handing_over}");
         assert!(found.iter().any(|d| d.0 == "Unchanged") && !found.iter().any(|d| d.0 == "deleted"));
@@ -235,7 +235,7 @@ fn a_warm_scan_reuses_exactly_the_unchanged_files() {
         // The touched file's stamp now carries its new mtime.
         let c_rs = warm.file(&root.join("pkg/c.rs")).unwrap();
         assert_eq!(c_rs.stamp.mtime_ns, scanner::mtime_ns(&fs::metadata(root.join("pkg/c.rs")).unwrap()));
-        // A file the store handed over changes as any other.
+        // A file the store served changes as any other.
         let f_py = root.join("f.py");
         let edited = |index: &Index| {
             let symbols = crate::parser::Extractor::new()

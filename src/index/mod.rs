@@ -153,8 +153,8 @@ pub struct FileUpdate {
     pub symbols: Symbols,
     pub origin: Origin,
     pub stamp: Stamp,
-    /// The file's number in the persistent store that handed it over, whose definitions the
-    /// store listed already (see [`Index::list_stored`]).
+    /// The file's number in the persistent store that served it, whose definitions the store
+    /// listed already (see [`Index::list_stored`]).
     pub stored: Option<u32>,
 }
 
@@ -391,11 +391,11 @@ impl Index {
 
     /// Lists a store's definitions (`stored`) in the name → files table before its files arrive,
     /// store file `k` under id `base + k`: adding a warm start's million definitions file by file
-    /// (name by name at random) was a fifth of it, listing them name by name is a few
-    /// milliseconds, and done while the tree is walked. The files the store
-    /// then hands over ([`FileUpdate::stored`]) take their reserved ids and add no definitions;
-    /// [`Index::end_stored`] unlists those that never came. Only after the store's names were
-    /// preloaded ([`Index::preload_names`]): every name is in the table already.
+    /// (name by name at random) was a fifth of it; the table now keeps the listing whole (see
+    /// `defs.rs`). The files the store then serves ([`FileUpdate::stored`]) take their reserved
+    /// ids and add no definitions; [`Index::end_stored`] unlists those that never came. Only
+    /// after the store's names were preloaded ([`Index::preload_names`]): every name is in the
+    /// table already.
     pub fn list_stored(&self, stored: StoredDefinitions) {
         // Ids for the files that define something (each listed number is a byte of the store).
         let files = stored.files.iter().max().map_or(0, |&k| k + 1);
@@ -405,7 +405,7 @@ impl Index {
             Some(Listed { base, came: (0..files).map(|_| AtomicBool::new(false)).collect() });
     }
 
-    /// Ends the listing of [`Index::list_stored`] once the store handed over all it will: the
+    /// Ends the listing of [`Index::list_stored`] once the store served all it will: the
     /// definitions of its files that never came (changed, deleted, an open buffer's) leave the
     /// name → files table.
     pub fn end_stored(&self) {
