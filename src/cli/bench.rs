@@ -174,17 +174,24 @@ fn bench_corpus(exe: &Path, name: &str, dir: &Path, options: &BenchOptions) -> a
     Ok(result)
 }
 
-/// Starts a server on `dir` with the store in `cache` and asks `query` as soon as it reports the
-/// store's files served (or its indexing run ended, without a store): returns the seconds from
-/// spawning it to the answer, after checking that the answer is the one it gives once the tree
-/// was checked (the corpus did not change in between).
-fn query_ready(exe: &Path, dir: &Path, cache: &Path, query: &str) -> anyhow::Result<f64> {
+/// Spawns `symdex lsp` on `dir` with the store in `cache` and initializes it (progress accepted,
+/// UTF-16 positions); with the moment it was spawned.
+fn start_server(exe: &Path, dir: &Path, cache: &Path) -> anyhow::Result<(LspClient, Instant)> {
     let mut cmd = Command::new(exe);
     cmd.arg("lsp").env("SYMDEX_CACHE_DIR", cache).env("RUST_LOG", "error").stderr(Stdio::null());
     let mut client = LspClient::spawn(cmd, Duration::from_secs(1800))?;
     let started = Instant::now();
     let caps = json!({"window": {"workDoneProgress": true}, "general": {"positionEncodings": ["utf-16"]}});
     client.initialize(dir, caps, Value::Null)?;
+    Ok((client, started))
+}
+
+/// Starts a server on `dir` with the store in `cache` and asks `query` as soon as it reports the
+/// store's files served (or its indexing run ended, without a store): returns the seconds from
+/// spawning it to the answer, after checking that the answer is the one it gives once the tree
+/// was checked (the corpus did not change in between).
+fn query_ready(exe: &Path, dir: &Path, cache: &Path, query: &str) -> anyhow::Result<f64> {
+    let (mut client, started) = start_server(exe, dir, cache)?;
     let end = |m: &Value| m["method"] == "$/progress" && m["params"]["value"]["kind"] == "end";
     client.wait_for(|m| {
         let message = m["params"]["value"]["message"].as_str().unwrap_or_default();
@@ -212,12 +219,7 @@ fn server_latencies(
     sample: &Sample,
     result: &mut CorpusResult,
 ) -> anyhow::Result<()> {
-    let mut cmd = Command::new(exe);
-    cmd.arg("lsp").env("SYMDEX_CACHE_DIR", cache).env("RUST_LOG", "error").stderr(Stdio::null());
-    let mut client = LspClient::spawn(cmd, Duration::from_secs(1800))?;
-    let started = Instant::now();
-    let caps = json!({"window": {"workDoneProgress": true}, "general": {"positionEncodings": ["utf-16"]}});
-    client.initialize(dir, caps, Value::Null)?;
+    let (mut client, started) = start_server(exe, dir, cache)?;
     client.wait_for_progress_end()?;
     result.server_ready_secs = started.elapsed().as_secs_f64();
     result.server_ready_rss_mb = peak_rss_mb(client.pid()).unwrap_or(f64::NAN);

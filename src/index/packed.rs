@@ -83,26 +83,15 @@ impl Packed {
     /// The record [`Packed::to_bytes`] wrote, its name number looked up in `names` (with their
     /// lengths), for a file of `count` symbols; `None` for bytes no record of such a file encodes.
     pub fn from_bytes(bytes: &[u8; 24], names: &[(Name, u32)], count: usize) -> Option<Packed> {
-        let u32_at = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
-        let u16_at = |at: usize| u16::from_le_bytes(bytes[at..at + 2].try_into().expect("2 bytes"));
-        let &(name, name_len) = names.get(usize::try_from(u32_at(0)).ok()?)?;
-        let (parent, line) = (u32_at(4), u32_at(8));
-        let (end_lines, name_lines, name_col) = (u16_at(12), u16_at(14), u16_at(20));
-        let fits = (parent == NO_PARENT || usize::try_from(parent).is_ok_and(|p| p < count))
-            && line.checked_add(u32::from(end_lines.max(name_lines))).is_some()
-            && u32::from(name_col).checked_add(name_len).is_some();
-        fits.then_some(Packed {
-            name,
-            parent,
-            line,
-            end_lines,
-            name_lines,
-            col: u16_at(16),
-            end_col: u16_at(18),
-            name_col,
-            kind: *SymbolKind::ALL.get(usize::from(bytes[22]))?,
-            role: *Role::ALL.get(usize::from(bytes[23]))?,
-        })
+        let number = u32::from_le_bytes(bytes[..4].try_into().expect("4 bytes"));
+        let &(name, name_len) = names.get(usize::try_from(number).ok()?)?;
+        let p = Packed { name, ..Packed::read(bytes) };
+        let fits = usize::from(bytes[22]) < SymbolKind::ALL.len()
+            && usize::from(bytes[23]) < Role::ALL.len()
+            && (p.parent == NO_PARENT || usize::try_from(p.parent).is_ok_and(|parent| parent < count))
+            && p.line.checked_add(u32::from(p.end_lines.max(p.name_lines))).is_some()
+            && u32::from(p.name_col).checked_add(name_len).is_some();
+        fits.then_some(p)
     }
 
     /// The record [`Packed::to_bytes`] wrote, its name number the process's own (see
@@ -213,25 +202,15 @@ impl Small {
     /// `count` symbols; `None` for bytes no record of such a file encodes (a name, kind, role or
     /// parent out of range, lines past the last).
     pub fn from_bytes(bytes: &[u8; 16], names: &[(Name, u32)], count: usize) -> Option<Small> {
-        let u32_at = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
-        let u16_at = |at: usize| u16::from_le_bytes(bytes[at..at + 2].try_into().expect("2 bytes"));
-        let &(name, name_len) = names.get(usize::try_from(u32_at(0)).ok()?)?;
-        let (line, parent, lines, tag) = (u32_at(4), u16_at(8), u16_at(10), bytes[15]);
-        let fits = usize::from(tag >> 2) < SymbolKind::ALL.len()
-            && usize::from(tag & 3) < Role::ALL.len()
-            && (parent == Small::NO_PARENT || usize::from(parent) < count)
-            && line.checked_add(u32::from(lines >> 4).max(u32::from(lines & 15))).is_some()
-            && u32::from(bytes[14]).checked_add(name_len).is_some();
-        fits.then_some(Small {
-            name,
-            line,
-            parent,
-            lines,
-            col: bytes[12],
-            end_col: bytes[13],
-            name_col: bytes[14],
-            tag,
-        })
+        let number = u32::from_le_bytes(bytes[..4].try_into().expect("4 bytes"));
+        let &(name, name_len) = names.get(usize::try_from(number).ok()?)?;
+        let s = Small { name, ..Small::read(bytes) };
+        let fits = usize::from(s.tag >> 2) < SymbolKind::ALL.len()
+            && usize::from(s.tag & 3) < Role::ALL.len()
+            && (s.parent == Small::NO_PARENT || usize::from(s.parent) < count)
+            && s.line.checked_add(u32::from(s.lines >> 4).max(u32::from(s.lines & 15))).is_some()
+            && u32::from(s.name_col).checked_add(name_len).is_some();
+        fits.then_some(s)
     }
 
     /// The record [`Small::to_bytes`] wrote, its name number the process's own (see [`Stored`]):
