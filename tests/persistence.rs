@@ -114,11 +114,9 @@ fn a_restarted_server_answers_the_same_from_its_store() {
     second.initialize(dir.path(), default_capabilities(), Value::Null);
     let served = second.wait_for(|m| {
         m["method"] == "$/progress"
-            && m["params"]["value"]["message"]
-                .as_str()
-                .is_some_and(|m| m.ends_with("served from the store; checking the tree"))
+            && m["params"]["value"]["message"].as_str().is_some_and(|m| m.ends_with(symdex::server::SERVED))
     });
-    assert_eq!(served["params"]["value"]["message"], "5 files served from the store; checking the tree");
+    assert_eq!(served["params"]["value"]["message"], format!("5 {}", symdex::server::SERVED));
     assert_eq!(second.workspace_symbols("handle"), handle);
     let summary = index_end(&mut second)["params"]["value"]["message"].as_str().unwrap().to_owned();
     assert!(summary.starts_with("5 files"), "{summary}");

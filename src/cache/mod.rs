@@ -249,6 +249,7 @@ impl Cache {
         };
         let (store, kept): (&[u8], _) = match &bytes {
             StoreBytes::Kept(kept) => (kept, Some(&kept[..])),
+            StoreBytes::Lent(lent) => (lent, None),
             StoreBytes::Read(read) => (read, None),
         };
         loading.kept = kept;
@@ -461,6 +462,9 @@ fn serve(root: &Path, serving: &Serving<'_>, mut file: format::StoredFile) -> Op
 enum StoreBytes {
     /// Mapped, and kept for good.
     Kept(&'static memmap2::Mmap),
+    /// Mapped for the load only: everything kept from it is copied.
+    Lent(memmap2::Mmap),
+    /// Too short to be a store (read to report why).
     Read(Vec<u8>),
 }
 
@@ -481,22 +485,23 @@ fn release(map: &memmap2::Mmap, range: std::ops::Range<usize>) {
     let _ = (map, range);
 }
 
-/// The bytes of the store `file` (`len` bytes long): mapped and kept for good when they go to an
+/// The bytes of the store `file` (`len` bytes long), mapped: kept for good when they go to an
 /// `index` of a process that has interned no name yet (a server or a command starting), so that
 /// the names' texts and the files' symbol records are used where they lie (see
-/// [`format::read`]); read into memory otherwise.
+/// [`format::read`]); for the load only otherwise (never the whole store in the process's own
+/// memory).
 fn store_bytes(file: &fs::File, len: u64, index: bool) -> std::io::Result<StoreBytes> {
-    if index && len >= format::HEADER_LEN as u64 && Name::count() == 0 {
-        // SAFETY: a store is only ever replaced whole (written to a temporary file, then renamed
-        // over it: see `write_atomically`), never changed in place, so the mapped bytes stay what
-        // they were when mapped for as long as the mapping lives, which is for good. (Another
-        // program truncating the file in place while it is mapped would make reading it fault.)
-        let map = unsafe { memmap2::MmapOptions::new().map(file)? };
-        return Ok(StoreBytes::Kept(Box::leak(Box::new(map))));
+    if len < format::HEADER_LEN as u64 {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut &*file, &mut bytes)?;
+        return Ok(StoreBytes::Read(bytes));
     }
-    let mut bytes = Vec::with_capacity(len as usize);
-    std::io::Read::read_to_end(&mut &*file, &mut bytes)?;
-    Ok(StoreBytes::Read(bytes))
+    // SAFETY: a store is only ever replaced whole (written to a temporary file, then renamed over
+    // it: see `write_atomically`), never changed in place, so the mapped bytes stay what they were
+    // when mapped for as long as the mapping lives. (Another program truncating the file in place
+    // while it is mapped would make reading it fault.)
+    let map = unsafe { memmap2::MmapOptions::new().map(file)? };
+    Ok(if index && Name::count() == 0 { StoreBytes::Kept(Box::leak(Box::new(map))) } else { StoreBytes::Lent(map) })
 }
 
 impl format::Visit for Loading<'_> {

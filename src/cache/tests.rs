@@ -156,8 +156,8 @@ fn decode_claiming(
     Ok((meta, files.0))
 }
 
-/// Indexes `root` as `symdex index` does: the store of `cache` loaded beside the walk, handing
-/// unchanged files over as it is read.
+/// Indexes `root` as `symdex index` does: the store of `cache` loaded before the walk, serving
+/// its files as it is read, the walk checking them after.
 fn index_loading(root: &Path, cache: &Cache) -> (Index, ScanStats, CacheStats) {
     index_loading_into(Index::new(), root, cache)
 }

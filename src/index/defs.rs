@@ -118,9 +118,8 @@ impl Definitions {
         }
     }
 
-    /// The listing's names and their listed files (see [`Definitions::list`]), each as (name,
-    /// store file numbers).
-    pub(super) fn listing_names(&self) -> Option<(FileId, &StoredDefinitions)> {
+    /// The store's listing (see [`Definitions::list`]): its base id and its definitions.
+    pub(super) fn stored_listing(&self) -> Option<(FileId, &StoredDefinitions)> {
         self.listed.as_ref().map(|l| (l.base, &l.stored))
     }
 
@@ -316,7 +315,7 @@ mod tests {
         defs.remove(names[3], 102);
         assert_eq!(files(&defs, 3), [100, 105]);
         assert_eq!(defs.many.len(), 2);
-        assert_eq!(defs.listing_names().map(|(base, stored)| (base, stored.files.len())), Some((100, 6)));
+        assert_eq!(defs.stored_listing().map(|(base, stored)| (base, stored.files.len())), Some((100, 6)));
         // A second listing moves what the first still holds to lists of their own.
         let other = Name::new("defs_listing_other");
         defs.mark_known(other);
@@ -329,7 +328,7 @@ mod tests {
         defs.mark_known(large);
         defs.list(LARGE, StoredDefinitions { names: vec![large], ends: vec![1], files: vec![0] });
         assert_eq!(defs.files(large).to_vec(), [LARGE]);
-        assert!(defs.listing_names().is_none());
+        assert!(defs.stored_listing().is_none());
         assert_eq!(defs.files(other).to_vec(), [200, 201], "moved off the listing it came in");
     }
 }

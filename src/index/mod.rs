@@ -415,7 +415,7 @@ impl Index {
         }
         let gone = |k: u32| !listed.came.get(k as usize).is_some_and(|came| came.load(Ordering::Relaxed));
         let mut definitions = self.definitions.write().unwrap_or_else(|p| p.into_inner());
-        let Some((base, stored)) = definitions.listing_names() else { return };
+        let Some((base, stored)) = definitions.stored_listing() else { return };
         let doomed: Vec<(Name, FileId)> = stored
             .iter()
             .flat_map(|(name, files)| files.iter().filter(|&&k| gone(k)).map(move |&k| (name, base + k)))

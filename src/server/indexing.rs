@@ -1,9 +1,10 @@
 //! Background indexing of workspace folders, warm-started from the persistent store and reported
 //! with `$/progress`.
 //!
-//! For each root: its directories are watched first (so nothing changed during the scan is
-//! missed) while its store loads; then the scan runs with the store as the scanner's [`Reuse`],
-//! so only files whose stamp changed are parsed; then the store is written again, off the lock.
+//! For each root: its store loads first and its files are served to the index (queries are
+//! answered from them at once); then the walk watches each directory as it enters it (so nothing
+//! changed during the scan is missed) and checks the served files, and only files whose stamp
+//! changed are parsed; then the store is written again, off the lock.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -56,8 +57,8 @@ impl Backend {
 async fn index_root(live: &Live, root: &Path, warm: bool, near: &[PathBuf]) {
     let started = Instant::now();
     let title = format!("symdex: indexing {}", root.display());
-    // The store loads while the tree is walked (its directories watched as the walk enters
-    // them), handing unchanged files to the index as it reads them.
+    // The store loads first, serving its files to the index as it reads them; the walk that
+    // follows watches the directories as it enters them and checks the served files.
     // Files indexed before (a reindex): those the scan does not find again are gone.
     let had_files = live.index.files().iter().any(|f| f.path.starts_with(root));
     let (tx, rx) = mpsc::unbounded_channel::<Step>();
