@@ -52,8 +52,8 @@ use rustc_hash::FxHashMap as HashMap;
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::index::{
-    name_block, FileEntry, Packed, Small, Stored, StoredDefinitions, StoredNames, Symbols, SymbolsBuilder, NAME_SETS,
-    NAME_TEXT_PADDING,
+    name_block, FileEntry, Packed, Small, Stored, StoredDefinitions, StoredNames, Symbols, SymbolsBuilder,
+    COLUMN_SAFE_NAMES, NAME_SETS, NAME_TEXT_PADDING,
 };
 use crate::lang::Lang;
 use crate::symbol::{adopt_all, intern_all, Name, Pos, Role, Span, Symbol, SymbolKind, Texts};
@@ -492,8 +492,21 @@ fn parse(
     let (names, (text, ends), adopted) = read_names(body, kept, head.names, head.defined, decode, workers)?;
     let defined = head.defined as usize;
     let copied = body.bytes;
-    let sets = read_name_sets(body, defined, decode)?;
-    let definitions = read_definitions(body, &names[..defined.min(names.len())], head.files, decode)?;
+    let set_records = (0..NAME_SETS).map(|_| body.record()).collect::<Result<Vec<_>, _>>()?;
+    let defined_names = &names[..defined.min(names.len())];
+    // The sets on a thread of their own while the definitions are read (with workers: a large
+    // store, a warm start waiting for both).
+    let (sets, definitions) = if workers > 0 && decode {
+        std::thread::scope(|s| {
+            let sets = s.spawn(|| read_name_sets(&set_records, defined, decode));
+            let definitions = read_definitions(body, defined_names, head.files, decode);
+            let sets = sets.join().unwrap_or_else(|_| Err(io::Error::other("the bit set thread failed").into()));
+            (sets, definitions)
+        })
+    } else {
+        (read_name_sets(&set_records, defined, decode), read_definitions(body, defined_names, head.files, decode))
+    };
+    let (sets, definitions) = (sets?, definitions?);
     verified()?;
     if decode {
         visit.names(&names);
@@ -506,7 +519,9 @@ fn parse(
     visit.copied(&copied[..copied.len() - body.bytes.len()]);
     // Records in place only where their name numbers are the process's own.
     let kept = kept.filter(|_| adopted);
-    read_files(body, head.files, &Decoder { langs: &langs, names: &names, kept, decode, claim }, workers, visit)?;
+    let column_safe = names.iter().map(|&(_, len)| u64::from(len)).sum::<u64>() <= COLUMN_SAFE_NAMES;
+    let decoder = Decoder { langs: &langs, names: &names, kept, column_safe, decode, claim };
+    read_files(body, head.files, &decoder, workers, visit)?;
     if body.left() != 0 {
         return Err(bad("bytes after the last file").into());
     }
@@ -642,15 +657,14 @@ fn leb128<E>(mut next: impl FnMut() -> Result<u8, E>) -> Result<Option<u64>, E> 
     Ok(None)
 }
 
-/// The bit sets of the name table's `defined` names, set by set (see [`name_block`]); read past
-/// unless `decode`.
-fn read_name_sets(body: &mut Body<'_>, defined: usize, decode: bool) -> Result<Vec<Vec<u64>>, ReadError> {
+/// The bit sets of the name table's `defined` names from their `records`, set by set (see
+/// [`name_block`]); checked only unless `decode`.
+fn read_name_sets(records: &[&[u8]], defined: usize, decode: bool) -> Result<Vec<Vec<u64>>, ReadError> {
     let words = defined.div_ceil(64);
     let present_words = words.div_ceil(64);
     let wrong = || bad("a name bit set of the wrong length");
     let mut sets = Vec::with_capacity(if decode { NAME_SETS } else { 0 });
-    for _ in 0..NAME_SETS {
-        let record = body.record()?;
+    for &record in records {
         if record.len() % 8 != 0 || record.len() / 8 < present_words {
             return Err(wrong().into());
         }
@@ -687,6 +701,9 @@ struct Decoder<'a> {
     /// The body, when its bytes are kept for good and its names numbered as stored: records are
     /// then checked and used where they lie.
     kept: Option<&'static [u8]>,
+    /// Whether the names are short enough together for no record to overflow a column with one
+    /// ([`COLUMN_SAFE_NAMES`]).
+    column_safe: bool,
     /// Whether to decode symbols at all.
     decode: bool,
     claim: &'a Claim<'a>,
@@ -743,19 +760,16 @@ impl Decoder<'_> {
         let (width, count) = (if packed { 24 } else { 16 }, count as usize);
         let mut definitions = 0;
         let mut defines = |role: Role| definitions += usize::from(role == Role::Definition);
+        let names = self.names.len();
+        // Each record as `from_bytes` checks it, but for its name's length: no name is that long.
         let checked = blob.len() == count * width
+            && self.column_safe
             && if packed {
-                blob.chunks_exact(24).all(|r| {
-                    Packed::from_bytes(r.try_into().expect("24 bytes"), self.names, count)
-                        .map(|p| defines(p.role()))
-                        .is_some()
-                })
+                blob.chunks_exact(24)
+                    .all(|r| Packed::check(r.try_into().expect("24 bytes"), names, count).map(&mut defines).is_some())
             } else {
-                blob.chunks_exact(16).all(|r| {
-                    Small::from_bytes(r.try_into().expect("16 bytes"), self.names, count)
-                        .map(|s| defines(s.role()))
-                        .is_some()
-                })
+                blob.chunks_exact(16)
+                    .all(|r| Small::check(r.try_into().expect("16 bytes"), names, count).map(&mut defines).is_some())
             };
         let kept = self.kept.and_then(|kept| kept_part(kept, blob)).filter(|_| checked).ok_or_else(bad)?;
         Ok((Symbols::Stored(Stored::new(kept, packed)), definitions))

@@ -453,7 +453,11 @@ fn serve(root: &Path, serving: &Serving<'_>, mut file: format::StoredFile) -> Op
     let (Some(lang), Some(relative)) = (file.lang, format::bytes_path(&file.relative)) else { return Some(file) };
     let Some(symbols) = file.symbols.take() else { return Some(file) };
     let stamp = Stamp { size: file.size, mtime_ns: file.mtime_ns, hash: file.hash };
-    let indexed = IndexedFile { path: root.join(relative), lang, symbols, stamp, stored: Some(file.at) };
+    // `join` would copy the root, then grow it for the rest.
+    let mut path = PathBuf::with_capacity(root.as_os_str().len() + 1 + relative.as_os_str().len());
+    path.push(root);
+    path.push(relative);
+    let indexed = IndexedFile { path, lang, symbols, stamp, stored: Some(file.at) };
     serving.serve(indexed, file.racy, file.definitions);
     None
 }
@@ -507,7 +511,11 @@ fn store_bytes(file: &fs::File, len: u64, index: bool) -> std::io::Result<StoreB
 impl format::Visit for Loading<'_> {
     fn start(&mut self, meta: &format::Meta, files: usize) -> bool {
         self.files.reserve(files);
-        *meta == self.expected
+        let current = *meta == self.expected;
+        if let Some(index) = self.index.filter(|_| current) {
+            index.reserve_files(files);
+        }
+        current
     }
 
     fn names(&mut self, names: &[(Name, u32)]) {
@@ -657,7 +665,12 @@ impl Reuse for Warm {
 /// Files read so soon after their last modification that the mtime alone cannot vouch for them
 /// later (see [`RACY_WINDOW_NS`]). Every sink of disk-read files notes them here.
 #[derive(Default)]
-pub struct Racy(DashMap<PathBuf, ()>);
+pub struct Racy {
+    paths: DashMap<PathBuf, ()>,
+    /// How many: a warm start notes every file served, and asking the map itself whether it is
+    /// empty locks each of its shards.
+    count: AtomicUsize,
+}
 
 impl Racy {
     pub fn new() -> Self {
@@ -667,14 +680,16 @@ impl Racy {
     /// Records a file just read from disk with `stamp`.
     pub fn note(&self, path: &Path, stamp: &Stamp) {
         if is_racy(stamp.mtime_ns) {
-            self.0.insert(path.to_path_buf(), ());
-        } else if !self.0.is_empty() {
-            self.0.remove(path);
+            if self.paths.insert(path.to_path_buf(), ()).is_none() {
+                self.count.fetch_add(1, Ordering::Relaxed);
+            }
+        } else if self.count.load(Ordering::Relaxed) != 0 && self.paths.remove(path).is_some() {
+            self.count.fetch_sub(1, Ordering::Relaxed);
         }
     }
 
     pub fn contains(&self, path: &Path) -> bool {
-        self.0.contains_key(path)
+        self.paths.contains_key(path)
     }
 }
 

@@ -173,11 +173,16 @@ impl Definitions {
         slot == NEVER
     }
 
-    /// Records that `name` is in the name table, defined by no file yet.
-    pub(super) fn mark_known(&mut self, name: Name) {
-        let at = self.grow_to(name);
-        if self.slots[at] == NEVER {
-            self.slots[at] = NONE;
+    /// Records that each of `names` is in the name table, defined by no file yet (the slots grown
+    /// once for all).
+    pub(super) fn mark_all_known(&mut self, names: &[Name]) {
+        let Some(last) = names.iter().max() else { return };
+        self.grow_to(*last);
+        for name in names {
+            let slot = &mut self.slots[name.index()];
+            if *slot == NEVER {
+                *slot = NONE;
+            }
         }
     }
 
@@ -301,7 +306,7 @@ mod tests {
         let stored =
             || StoredDefinitions { names: names.clone(), ends: vec![2, 3, 3, 6], files: vec![1, 4, 2, 0, 2, 5] };
         let mut defs = Definitions::default();
-        names.iter().for_each(|&n| defs.mark_known(n));
+        defs.mark_all_known(&names);
         defs.list(100, stored());
         let files = |defs: &Definitions, i: usize| defs.files(names[i]).to_vec();
         assert_eq!(files(&defs, 0), [101, 104]);
@@ -318,14 +323,14 @@ mod tests {
         assert_eq!(defs.stored_listing().map(|(base, stored)| (base, stored.files.len())), Some((100, 6)));
         // A second listing moves what the first still holds to lists of their own.
         let other = Name::new("defs_listing_other");
-        defs.mark_known(other);
+        defs.mark_all_known(&[other]);
         defs.list(200, StoredDefinitions { names: vec![other], ends: vec![2], files: vec![0, 1] });
         assert_eq!(files(&defs, 0), [101, 103, 104]);
         assert_eq!(files(&defs, 3), [100, 105]);
         assert_eq!(defs.files(other).to_vec(), [200, 201]);
         // Ids too large for a slot are listed one file at a time.
         let large = Name::new("defs_listing_large");
-        defs.mark_known(large);
+        defs.mark_all_known(&[large]);
         defs.list(LARGE, StoredDefinitions { names: vec![large], ends: vec![1], files: vec![0] });
         assert_eq!(defs.files(large).to_vec(), [LARGE]);
         assert!(defs.stored_listing().is_none());

@@ -27,7 +27,7 @@ use crate::symbol::{Name, Role, Symbol};
 
 pub use defs::StoredDefinitions;
 pub use names::{block as name_block, StoredNames, SETS as NAME_SETS, TEXT_PADDING as NAME_TEXT_PADDING};
-pub use packed::{Packed, Small, Stored, Symbols, SymbolsBuilder};
+pub use packed::{Packed, Small, Stored, Symbols, SymbolsBuilder, COLUMN_SAFE_NAMES};
 pub use rank::{is_vendored, DefinitionQuery, SearchQuery};
 
 /// A file's number in the index (stable while the process runs).
@@ -357,6 +357,13 @@ impl Index {
         rank::resolve(self, query)
     }
 
+    /// Makes room for `files` more files (a store about to serve them), so that the file maps do
+    /// not grow as they arrive, hashing every path again each time.
+    pub fn reserve_files(&self, files: usize) {
+        reserve(&self.ids, files);
+        reserve(&self.files, files);
+    }
+
     /// Makes room in the name indexes for the names a persistent store is about to bring, so
     /// that loading it does not grow them by doubling (a peak of up to twice their size). Room
     /// reserved and not used is never touched, and [`Index::settle`] gives it back.
@@ -383,7 +390,7 @@ impl Index {
         std::thread::scope(|s| {
             s.spawn(move || {
                 definitions.reserve(known.len());
-                known.iter().for_each(|&name| definitions.mark_known(name));
+                definitions.mark_all_known(&known);
             });
             table.load(stored)
         })
@@ -498,5 +505,46 @@ impl Index {
         } else {
             self.symbol_count.fetch_sub(old_count - new_count, Ordering::Relaxed);
         }
+    }
+}
+
+/// [`Index::reserve_files`] for one map: room for `additional` more entries in each shard, a little
+/// more than an even share (hashes spread keys evenly over the shards).
+fn reserve<K: std::hash::Hash + Eq, V>(map: &DashMap<K, V, FxBuildHasher>, additional: usize) {
+    let shards = map.shards();
+    let each = additional / shards.len() + additional / shards.len() / 8 + 1;
+    for shard in shards {
+        // The hash the map itself finds a key's slot by.
+        shard.write().reserve(each, |(key, _)| std::hash::BuildHasher::hash_one(map.hasher(), key));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reserving_room_for_files_keeps_the_files_there_found() {
+        let index = Index::new();
+        let path = |i: usize| PathBuf::from(format!("/w/src/dir{}/f{i}.rs", i % 7));
+        let add = |i: usize| {
+            index.upsert(FileUpdate {
+                path: path(i),
+                lang: Lang::Rust,
+                symbols: Symbols::from(Vec::new()),
+                origin: Origin::Disk,
+                stamp: Stamp::default(),
+                stored: None,
+            })
+        };
+        // Room reserved over files already in (their slots placed anew), then filled.
+        (0..300).for_each(|i| assert!(add(i)));
+        index.reserve_files(5_000);
+        (300..2_000).for_each(|i| assert!(add(i)));
+        for i in 0..2_000 {
+            assert_eq!(index.file(&path(i)).map(|f| f.path.to_path_buf()), Some(path(i)));
+        }
+        assert!(index.remove(&path(5)) && index.file(&path(5)).is_none());
+        assert_eq!(index.files().len(), 1_999);
     }
 }

@@ -60,10 +60,6 @@ impl Packed {
         self.name
     }
 
-    pub(crate) fn role(&self) -> Role {
-        self.role
-    }
-
     /// The record as 24 little-endian bytes, its name given as the number `name` (a store's).
     pub fn to_bytes(&self, name: u32) -> [u8; 24] {
         let mut out = [0u8; 24];
@@ -83,15 +79,23 @@ impl Packed {
     /// The record [`Packed::to_bytes`] wrote, its name number looked up in `names` (with their
     /// lengths), for a file of `count` symbols; `None` for bytes no record of such a file encodes.
     pub fn from_bytes(bytes: &[u8; 24], names: &[(Name, u32)], count: usize) -> Option<Packed> {
-        let number = u32::from_le_bytes(bytes[..4].try_into().expect("4 bytes"));
-        let &(name, name_len) = names.get(usize::try_from(number).ok()?)?;
+        Packed::check(bytes, names.len(), count)?;
+        let &(name, name_len) = names.get(name_number(bytes))?;
         let p = Packed { name, ..Packed::read(bytes) };
-        let fits = usize::from(bytes[22]) < SymbolKind::ALL.len()
+        u32::from(p.name_col).checked_add(name_len).is_some().then_some(p)
+    }
+
+    /// Whether [`Packed::from_bytes`] would read `bytes` given `names` names of which none is long
+    /// enough to overflow a column (see [`COLUMN_SAFE_NAMES`]), without looking the name up: the
+    /// record's role if so.
+    pub fn check(bytes: &[u8; 24], names: usize, count: usize) -> Option<Role> {
+        let p = Packed::read(bytes);
+        let fits = name_number(bytes) < names
+            && usize::from(bytes[22]) < SymbolKind::ALL.len()
             && usize::from(bytes[23]) < Role::ALL.len()
             && (p.parent == NO_PARENT || usize::try_from(p.parent).is_ok_and(|parent| parent < count))
-            && p.line.checked_add(u32::from(p.end_lines.max(p.name_lines))).is_some()
-            && u32::from(p.name_col).checked_add(name_len).is_some();
-        fits.then_some(p)
+            && p.line.checked_add(u32::from(p.end_lines.max(p.name_lines))).is_some();
+        fits.then_some(p.role)
     }
 
     /// The record [`Packed::to_bytes`] wrote, its name number the process's own (see
@@ -132,6 +136,16 @@ impl Packed {
             parent: self.parent,
         }
     }
+}
+
+/// Names whose texts take at most this many bytes together are each too short to overflow a
+/// record's name end column (a `u16` column plus a `u32` length): [`Packed::check`] then stands for
+/// [`Packed::from_bytes`], and [`Small::check`] for [`Small::from_bytes`].
+pub const COLUMN_SAFE_NAMES: u64 = (u32::MAX - u16::MAX as u32) as u64;
+
+/// The name number a record's first four bytes hold (a store's).
+fn name_number(bytes: &[u8]) -> usize {
+    u32::from_le_bytes(bytes[..4].try_into().expect("4 bytes")) as usize
 }
 
 /// One symbol of a file whose symbols all sit in the first 255 columns, span fewer than 4,096
@@ -202,15 +216,21 @@ impl Small {
     /// `count` symbols; `None` for bytes no record of such a file encodes (a name, kind, role or
     /// parent out of range, lines past the last).
     pub fn from_bytes(bytes: &[u8; 16], names: &[(Name, u32)], count: usize) -> Option<Small> {
-        let number = u32::from_le_bytes(bytes[..4].try_into().expect("4 bytes"));
-        let &(name, name_len) = names.get(usize::try_from(number).ok()?)?;
+        Small::check(bytes, names.len(), count)?;
+        let &(name, name_len) = names.get(name_number(bytes))?;
         let s = Small { name, ..Small::read(bytes) };
-        let fits = usize::from(s.tag >> 2) < SymbolKind::ALL.len()
+        u32::from(s.name_col).checked_add(name_len).is_some().then_some(s)
+    }
+
+    /// [`Packed::check`] for a small record.
+    pub fn check(bytes: &[u8; 16], names: usize, count: usize) -> Option<Role> {
+        let s = Small::read(bytes);
+        let fits = name_number(bytes) < names
+            && usize::from(s.tag >> 2) < SymbolKind::ALL.len()
             && usize::from(s.tag & 3) < Role::ALL.len()
             && (s.parent == Small::NO_PARENT || usize::from(s.parent) < count)
-            && s.line.checked_add(u32::from(s.lines >> 4).max(u32::from(s.lines & 15))).is_some()
-            && u32::from(s.name_col).checked_add(name_len).is_some();
-        fits.then_some(s)
+            && s.line.checked_add(u32::from(s.lines >> 4).max(u32::from(s.lines & 15))).is_some();
+        fits.then(|| s.role())
     }
 
     /// The record [`Small::to_bytes`] wrote, its name number the process's own (see [`Stored`]):
@@ -487,6 +507,56 @@ mod tests {
         let mut last_line = packed;
         last_line[8..12].copy_from_slice(&u32::MAX.to_le_bytes());
         assert!(Packed::from_bytes(&last_line, &names, 1).is_none(), "an end past line u32::MAX");
+    }
+
+    #[test]
+    fn checks_in_place_accept_what_decoding_accepts_when_names_are_short() {
+        // Records read in place are checked without looking their names up (see
+        // `COLUMN_SAFE_NAMES`): for names that short, the checks must agree with decoding.
+        let names: Vec<(Name, u32)> = (0..5).map(|i| (Name::new(&format!("check_test_{i}")), 12)).collect();
+        let good = Small::pack(&Symbol {
+            name: names[2].0,
+            kind: SymbolKind::Function,
+            role: Role::Definition,
+            range: Span { start: Pos { line: 9, col: 4, col16: 4 }, end: Pos { line: 12, col: 5, col16: 5 } },
+            name_range: Span { start: Pos { line: 9, col: 7, col16: 7 }, end: Pos { line: 9, col: 19, col16: 19 } },
+            parent: 1,
+        })
+        .expect("fits");
+        let (small, packed) = (good.to_bytes(2), Packed::pack(&good.unpack()).expect("fits").to_bytes(2));
+        let mut rng = fastrand::Rng::with_seed(11);
+        let mut accepted = 0;
+        for round in 0..20_000 {
+            let count = rng.usize(0..4);
+            let (mut s, mut p) = (small, packed);
+            // Mostly good records with a byte or two changed; now and then any bytes at all.
+            if round % 10 == 0 {
+                rng.fill(&mut s);
+                rng.fill(&mut p);
+            } else {
+                for _ in 0..rng.usize(1..3) {
+                    s[rng.usize(..16)] = rng.u8(..);
+                    p[rng.usize(..24)] = rng.u8(..);
+                }
+            }
+            let decoded = Small::from_bytes(&s, &names, count).map(|r| r.role());
+            assert_eq!(Small::check(&s, names.len(), count), decoded, "{s:?}");
+            let decoded = Packed::from_bytes(&p, &names, count).map(|r| r.role);
+            assert_eq!(Packed::check(&p, names.len(), count), decoded, "{p:?}");
+            accepted += usize::from(decoded.is_some());
+        }
+        assert!(accepted > 1000, "the changed records were mostly refused: {accepted}");
+        // A name number that wraps around once one is added is past the table too.
+        let mut wraps = small;
+        wraps[..4].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert_eq!(Small::check(&wraps, names.len(), 3), None);
+        // A name long enough to overflow the end column: decoding refuses, which is why the
+        // checks are only used when no name is that long.
+        let long = [(names[0].0, u32::MAX)];
+        let mut first = small;
+        first[..4].copy_from_slice(&0u32.to_le_bytes());
+        assert!(Small::from_bytes(&first, &long, 3).is_none());
+        assert!(Small::check(&first, long.len(), 3).is_some());
     }
 
     #[test]

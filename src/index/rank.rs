@@ -60,13 +60,16 @@ const VENDOR_DIRS: &[&str] = &[
 pub fn is_vendored(path: &Path) -> bool {
     // Split by hand: cheaper than `Path::components`, and a warm start asks it of every file.
     let bytes = path.as_os_str().as_encoded_bytes();
-    let in_vendor_dir = bytes
-        .split(|&b| b.is_ascii() && std::path::is_separator(char::from(b)))
-        .any(|part| VENDOR_DIRS.iter().any(|dir| dir.as_bytes() == part));
-    if in_vendor_dir {
-        return true;
+    let mut file: &[u8] = &[];
+    for part in bytes.split(|&b| b.is_ascii() && std::path::is_separator(char::from(b))) {
+        if VENDOR_DIRS.iter().any(|dir| dir.as_bytes() == part) {
+            return true;
+        }
+        if !part.is_empty() {
+            file = part;
+        }
     }
-    let file = path.file_name().and_then(|f| f.to_str()).unwrap_or_default();
+    let file = std::str::from_utf8(file).unwrap_or_default();
     file.contains(".generated.")
         || file.ends_with(".pb.go")
         || file.ends_with("_pb2.py")
