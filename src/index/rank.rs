@@ -114,11 +114,11 @@ fn search_within(index: &Index, query: &SearchQuery, budget: usize, combine: Opt
     // First the names the query can be a prefix of (the strong tiers), then, when those are too
     // few, the names it can match on word starts ([`Tier::Words`]).
     let parts = threads_for(index.name_count() / 8);
-    let strong: Vec<(Tier, &'static str)> = on_threads(parts, |part| {
+    let strong: Vec<(Tier, &'static str, Name)> = on_threads(parts, |part| {
         let mut found = Vec::new();
         index.candidate_names(text, Shape::Prefix, (part, parts), |candidate, name| {
             if let Some(tier) = strong_tier(candidate.bytes, text.as_bytes()) {
-                found.push((tier, name.as_str()));
+                found.push((tier, name.as_str(), name));
             }
         });
         found
@@ -152,15 +152,16 @@ fn search_within(index: &Index, query: &SearchQuery, budget: usize, combine: Opt
     let best = names::best_score(folded.len());
     let matches_case =
         |tier: Tier| matches!(tier, Tier::Exact | Tier::Prefix) || !text.bytes().any(|b| b.is_ascii_uppercase());
-    let mut names: Vec<(Tier, Reverse<u16>, &'static str)> = strong
+    // Each name with its text (what ranks it) and the name itself (what finds its definitions).
+    let mut names: Vec<(Tier, Reverse<u16>, &'static str, Name)> = strong
         .into_iter()
-        .map(|(tier, name)| {
+        .map(|(tier, text_of, name)| {
             let score = if text.is_ascii() && folded.len() == text.len() && matches_case(tier) {
                 best
             } else {
-                score(name).unwrap_or(u16::MAX)
+                score(text_of).unwrap_or(u16::MAX)
             };
-            (tier, Reverse(score), name)
+            (tier, Reverse(score), text_of, name)
         })
         .collect();
     if names.len() < limit {
@@ -178,7 +179,7 @@ fn search_within(index: &Index, query: &SearchQuery, budget: usize, combine: Opt
     let scored = started.elapsed();
     // Keep the best names (a few times the limit, since one name can have many definitions and
     // vendored ones sort after the workspace's own), then rank their symbols.
-    let by_rank = |&(tier, score, name): &(Tier, Reverse<u16>, &'static str)| (tier, score, name.len(), name);
+    let by_rank = |&(tier, score, text, _): &(Tier, Reverse<u16>, &'static str, Name)| (tier, score, text.len(), text);
     if names.len() > keep {
         names.select_nth_unstable_by_key(keep, by_rank);
         names.truncate(keep);
@@ -186,13 +187,12 @@ fn search_within(index: &Index, query: &SearchQuery, budget: usize, combine: Opt
     names.sort_unstable_by_key(by_rank);
     let mut hits: Vec<(HitKey, SymbolRef)> = Vec::new();
     let mut workspace_hits = 0;
-    for (tier, score, text) in names {
+    for (tier, score, text, name) in names {
         // Hits sort by tier, then workspace before vendored, then by name rank: once `limit`
         // workspace hits are in, no later name can place one before them.
         if workspace_hits >= limit {
             break;
         }
-        let Some(name) = Name::lookup(text) else { continue };
         let mut files = index.defining_files(name);
         if files.len() > limit {
             // Only the first `limit` files of a name can make the answer.
@@ -329,7 +329,7 @@ fn best_bounded(
     n: usize,
     budget: usize,
     tier: Tier,
-) -> Vec<(Tier, Reverse<u16>, &'static str)> {
+) -> Vec<(Tier, Reverse<u16>, &'static str, Name)> {
     if bounded.len() > budget {
         bounded.select_nth_unstable(budget);
         bounded.truncate(budget);
@@ -342,14 +342,15 @@ fn best_bounded(
         let mut matcher = Matcher::new(Config::DEFAULT);
         let mut buf = Vec::new();
         // The kept names, worst on top.
-        let mut kept: BinaryHeap<(Reverse<u16>, usize, &'static str)> = BinaryHeap::with_capacity(n + 1);
+        // (A name's text is its own: the name never decides an order.)
+        let mut kept: BinaryHeap<(Reverse<u16>, usize, &'static str, Name)> = BinaryHeap::with_capacity(n + 1);
         for &(Reverse(bound), len, name) in bounded.iter().skip(part).step_by(parts) {
-            if kept.len() >= n && kept.peek().is_some_and(|&(Reverse(worst), _, _)| bound < worst) {
+            if kept.len() >= n && kept.peek().is_some_and(|&(Reverse(worst), ..)| bound < worst) {
                 break;
             }
-            let name = name.as_str();
-            if let Some(score) = atom.score(Utf32Str::new(name, &mut buf), &mut matcher) {
-                kept.push((Reverse(score), len, name));
+            let text = name.as_str();
+            if let Some(score) = atom.score(Utf32Str::new(text, &mut buf), &mut matcher) {
+                kept.push((Reverse(score), len, text, name));
                 if kept.len() > n {
                     kept.pop();
                 }
@@ -361,7 +362,7 @@ fn best_bounded(
         kept.select_nth_unstable(n);
         kept.truncate(n);
     }
-    kept.into_iter().map(|(score, _, name)| (tier, score, name)).collect()
+    kept.into_iter().map(|(score, _, text, name)| (tier, score, text, name)).collect()
 }
 
 /// The answer to an empty query: a bounded list of the workspace's own top-level declarations.
