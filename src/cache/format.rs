@@ -519,7 +519,7 @@ fn parse(
     visit.copied(&copied[..copied.len() - body.bytes.len()]);
     // Records in place only where their name numbers are the process's own.
     let kept = kept.filter(|_| adopted);
-    let column_safe = names.iter().map(|&(_, len)| u64::from(len)).sum::<u64>() <= COLUMN_SAFE_NAMES;
+    let column_safe = kept.is_some() && names.iter().map(|&(_, len)| u64::from(len)).sum::<u64>() <= COLUMN_SAFE_NAMES;
     let decoder = Decoder { langs: &langs, names: &names, kept, column_safe, decode, claim };
     read_files(body, head.files, &decoder, workers, visit)?;
     if body.left() != 0 {
@@ -702,7 +702,7 @@ struct Decoder<'a> {
     /// then checked and used where they lie.
     kept: Option<&'static [u8]>,
     /// Whether the names are short enough together for no record to overflow a column with one
-    /// ([`COLUMN_SAFE_NAMES`]).
+    /// ([`COLUMN_SAFE_NAMES`]); asked only of records kept in place.
     column_safe: bool,
     /// Whether to decode symbols at all.
     decode: bool,
