@@ -445,14 +445,14 @@ fn render_markdown(results: &[CorpusResult], options: &BenchOptions) -> String {
         m["cores"],
         m["memory_gib"]
     );
-    let _ = writeln!(out, "| corpus | files | MB | symbols | scan s | rg --files s | scan/rg [≤1.2] | cold s | ctags s | cold/ctags [≤1.0] | warm s | warm/cold | query-ready s | query-ready/cold [<0.03] | MB/s | peak RSS MB (index / server ready / server end / ctags) | B/symbol |");
-    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(out, "| corpus | files | MB | symbols | scan s | rg --files s | scan/rg [≤1.2] | cold s | ctags s | cold/ctags [≤1.0] | warm s | warm/cold | query-ready s | query-ready/cold [<0.03] | files/s | MB/s | peak RSS MB (index / server ready / server end / ctags) | B/symbol |");
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for r in results {
         let ctags_secs = r.ctags.map_or(f64::NAN, |c| c.secs);
         let ctags_rss = r.ctags.map_or(f64::NAN, |c| c.peak_rss_mb);
         let _ = writeln!(
             out,
-            "| {} | {} | {:.0} | {} | {:.3} | {:.3} | {:.2} | {:.2} | {:.2} | {:.2} | {:.3} | {:.3} | {:.3} | {:.3} | {:.1} | {:.0} / {:.0} / {:.0} / {:.0} | {:.0} |",
+            "| {} | {} | {:.0} | {} | {:.3} | {:.3} | {:.2} | {:.2} | {:.2} | {:.2} | {:.3} | {:.3} | {:.3} | {:.3} | {:.0} | {:.1} | {:.0} / {:.0} / {:.0} / {:.0} | {:.0} |",
             r.corpus,
             r.files,
             r.mb,
@@ -467,6 +467,7 @@ fn render_markdown(results: &[CorpusResult], options: &BenchOptions) -> String {
             CorpusResult::ratio(r.warm.secs, r.cold.secs),
             r.query_ready_secs,
             CorpusResult::ratio(r.query_ready_secs, r.cold.secs),
+            r.files as f64 / r.cold.secs.max(1e-9),
             r.mb / r.cold.secs.max(1e-9),
             r.cold.peak_rss_mb,
             r.server_ready_rss_mb,
@@ -502,4 +503,54 @@ fn render_markdown(results: &[CorpusResult], options: &BenchOptions) -> String {
         let _ = writeln!(out, "- {}: {}", r.corpus, parts.join(", "));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cells(line: &str) -> Vec<&str> {
+        line.trim().trim_matches('|').split('|').map(str::trim).collect()
+    }
+
+    #[test]
+    fn every_table_row_has_its_header_s_columns_and_the_rates_are_per_second_of_cold_index() {
+        let result = CorpusResult {
+            corpus: "tiny".into(),
+            files: 300,
+            mb: 6.0,
+            symbols: 1_000,
+            cold: Run { secs: 1.5, peak_rss_mb: 20.0 },
+            ctags: Some(Run { secs: 3.0, peak_rss_mb: 10.0 }),
+            ..CorpusResult::default()
+        };
+        let options = BenchOptions {
+            corpora_dir: PathBuf::from("/c"),
+            corpora: Vec::new(),
+            queries: 4,
+            seed: 1,
+            skip_ctags: false,
+            latency_only: None,
+            markdown: None,
+            json: None,
+        };
+        let markdown = render_markdown(&[result], &options);
+        let mut tables = 0;
+        let lines: Vec<&str> = markdown.lines().collect();
+        for (i, line) in lines.iter().enumerate().filter(|(_, l)| l.starts_with("| corpus")) {
+            tables += 1;
+            let header = cells(line);
+            let rows: Vec<&str> = lines[i + 1..].iter().take_while(|l| l.starts_with('|')).copied().collect();
+            assert!(rows.len() >= 2, "{markdown}");
+            for row in &rows {
+                assert_eq!(cells(row).len(), header.len(), "{row} under {line}");
+            }
+            if let Some(at) = header.iter().position(|h| *h == "files/s") {
+                let row = cells(rows[1]);
+                assert_eq!((row[at], row[at + 1]), ("200", "4.0"), "300 files, 6 MB in 1.5 s: {line}");
+                assert_eq!(header[at + 1], "MB/s");
+            }
+        }
+        assert_eq!(tables, 2, "{markdown}");
+    }
 }
