@@ -517,10 +517,11 @@ fn parse(
         visit.definitions(definitions);
     }
     visit.copied(&copied[..copied.len() - body.bytes.len()]);
-    // Records in place only where their name numbers are the process's own.
-    let kept = kept.filter(|_| adopted);
-    let column_safe = kept.is_some() && names.iter().map(|&(_, len)| u64::from(len)).sum::<u64>() <= COLUMN_SAFE_NAMES;
-    let decoder = Decoder { langs: &langs, names: &names, kept, column_safe, decode, claim };
+    // Records in place only where their name numbers are the process's own, and where no name is
+    // long enough to overflow a column (so that checking them needs no name's length).
+    let column_safe = || names.iter().map(|&(_, len)| u64::from(len)).sum::<u64>() <= COLUMN_SAFE_NAMES;
+    let kept = kept.filter(|_| adopted && column_safe());
+    let decoder = Decoder { langs: &langs, names: &names, kept, decode, claim };
     read_files(body, head.files, &decoder, workers, visit)?;
     if body.left() != 0 {
         return Err(bad("bytes after the last file").into());
@@ -698,12 +699,10 @@ struct Decoder<'a> {
     langs: &'a [Option<Lang>],
     /// The store's names, interned, with their lengths in bytes.
     names: &'a [(Name, u32)],
-    /// The body, when its bytes are kept for good and its names numbered as stored: records are
-    /// then checked and used where they lie.
+    /// The body, when its bytes are kept for good, its names numbered as stored and none of them
+    /// long enough to overflow a column ([`COLUMN_SAFE_NAMES`]): records are then checked and used
+    /// where they lie.
     kept: Option<&'static [u8]>,
-    /// Whether the names are short enough together for no record to overflow a column with one
-    /// ([`COLUMN_SAFE_NAMES`]); asked only of records kept in place.
-    column_safe: bool,
     /// Whether to decode symbols at all.
     decode: bool,
     claim: &'a Claim<'a>,
@@ -761,9 +760,8 @@ impl Decoder<'_> {
         let mut definitions = 0;
         let mut defines = |role: Role| definitions += usize::from(role == Role::Definition);
         let names = self.names.len();
-        // Each record as `from_bytes` checks it, but for its name's length: no name is that long.
+        // Each record as `from_bytes` checks it, but for its name's length (see `kept`).
         let checked = blob.len() == count * width
-            && self.column_safe
             && if packed {
                 blob.chunks_exact(24)
                     .all(|r| Packed::check(r.try_into().expect("24 bytes"), names, count).map(&mut defines).is_some())

@@ -282,7 +282,7 @@ pub enum Symbols {
 
 /// Records read where they lie: a store mapped for good by a process that numbers its names as
 /// the store does ([`crate::symbol::adopt_all`]), its small (16-byte) or packed (24-byte)
-/// records, each checked by the load ([`Small::from_bytes`], [`Packed::from_bytes`]). A warm
+/// records, each checked by the load ([`Small::check`], [`Packed::check`]). A warm
 /// start then neither copies nor allocates for a file's symbols.
 #[derive(Clone, Copy, Debug)]
 pub struct Stored {
